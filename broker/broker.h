@@ -1,0 +1,106 @@
+/*
+ * broker.h - the broker's state, shared by the files of broker/. One libuv
+ * loop thread owns all of it; nng threads only hand pipe events over
+ * through the inbox (inbox.h). Nothing here is locked.
+ */
+#ifndef SL_BROKER_H
+#define SL_BROKER_H
+
+#include <nng/nng.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "codec.h"
+#include "config.h"
+#include "inbox.h"
+#include "session.h"
+#include "tlog.h"
+
+/* Room for a raw rep0 backtrace: pipe id + request id, plus device hops. */
+#define BROKER_MAX_HEADER 64
+/* A frame may hold one maximal message plus this much of other messages
+ * and encoding; clients batch below it. */
+#define BROKER_FRAME_OVERHEAD (1u << 20)
+
+/* Where a reply goes: the request's nng backtrace header and its pipe. */
+typedef struct {
+	uint8_t hdr[BROKER_MAX_HEADER];
+	size_t hdrlen;
+	uint32_t pipe_id;
+	uint64_t request_id;
+} reply_to;
+
+/* A publish accepted this loop turn, waiting for its group commit. */
+typedef struct pending_pub {
+	struct pending_pub *next;
+	reply_to to;
+	Sluice__Request *req;   /* decoded request; owns the messages */
+	tlog_topic *topic;
+	size_t bytes;           /* frame size, counted in pending_bytes */
+	uint64_t base;          /* first offset, set at commit */
+	int64_t publish_time_us; /* set at commit */
+} pending_pub;
+
+typedef enum { BROKER_RUNNING, BROKER_DRAINING, BROKER_STOPPED } broker_state;
+
+typedef struct broker {
+	broker_config cfg;
+	uv_loop_t loop;
+	tlog *log;
+
+	nng_socket sock;       /* raw rep0: we reply late, by header */
+	nng_listener listener;
+	uv_poll_t recv_poll;   /* on NNG_OPT_RECVFD, level-triggered */
+	int reading;           /* recv_poll started */
+	inbox inbox;           /* pipe events from nng threads */
+	sessions sessions;     /* pipe id -> session */
+
+	/* Group commit: accepted publishes wait in `pending` until the
+	 * prepare phase moves them into `committing` and one write. */
+	uv_prepare_t prepare;
+	pending_pub *pending, **pending_tail;
+	pending_pub *committing;
+	tlog_batch *batch;
+	uv_work_t write_req;
+	int write_in_flight;
+	sluice_err write_rv;
+	uint64_t pending_bytes;  /* frames in pending + committing */
+	int retention_due;
+
+	uv_timer_t fsync_timer;
+	uv_work_t sync_req;
+	int sync_in_flight;
+	int dirty_since_sync;    /* committed writes not yet fsynced */
+	uv_timer_t retention_timer;
+
+	uv_signal_t sigint, sigterm;
+	broker_state state;
+	int exit_code;
+} broker;
+
+/* loop.c */
+int  broker_run(const broker_config *cfg);  /* returns the process exit code */
+void broker_read_resume(broker *b);
+void broker_read_pause(broker *b);
+/* When draining for shutdown and no work remains, closes the loop's handles. */
+void broker_stop_if_drained(broker *b);
+
+/* commit.c: group commit */
+void commit_init(broker *b);
+void commit_enqueue(broker *b, pending_pub *p);
+void commit_on_prepare(uv_prepare_t *h);
+int  commit_is_idle(const broker *b);
+void pending_pub_free(pending_pub *p);
+
+/* reply.c */
+void reply_to_from_msg(reply_to *to, nng_msg *m, uint64_t request_id);
+/* Sends r (request_id filled from `to`); decrements the session's count. */
+void reply_send(broker *b, const reply_to *to, Sluice__Reply *r);
+/* Sends a bare error reply with a detail text (may be NULL). */
+void reply_error(broker *b, const reply_to *to, sluice_err rv, const char *detail);
+
+/* handle_*.c: one per request type. Each takes ownership of req. */
+void handle_hello(broker *b, session *s, const reply_to *to, Sluice__Request *req);
+void handle_publish(broker *b, session *s, const reply_to *to,
+    Sluice__Request *req, size_t frame_bytes);
+#endif

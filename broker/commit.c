@@ -1,0 +1,162 @@
+/*
+ * commit.c - the broker's group commit. Publishes accepted during a loop
+ * turn wait in b->pending; right before the loop blocks (the prepare
+ * phase) they all go into ONE tlog batch, written on a libuv worker thread
+ * so a slow write or fsync never freezes the loop. Producers are answered
+ * only after that write returns. One write is in flight at a time; what
+ * arrives meanwhile forms the next batch, so writes pipeline with reading.
+ */
+#include "alloc.h"
+#include "broker.h"
+#include "log.h"
+
+void
+pending_pub_free(pending_pub *p)
+{
+	if (p == NULL)
+		return;
+	codec_request_free(p->req);
+	sl_free(p);
+}
+
+void
+commit_init(broker *b)
+{
+	b->pending = NULL;
+	b->pending_tail = &b->pending;
+	b->committing = NULL;
+}
+
+void
+commit_enqueue(broker *b, pending_pub *p)
+{
+	p->next = NULL;
+	*b->pending_tail = p;
+	b->pending_tail = &p->next;
+	b->pending_bytes += p->bytes;
+	/* Backpressure: stop reading frames until the writes catch up; nng's
+	 * bounded queues and TCP then slow the producers down. */
+	if (b->pending_bytes > b->cfg.max_pending_bytes)
+		broker_read_pause(b);
+}
+
+int
+commit_is_idle(const broker *b)
+{
+	return b->pending == NULL && !b->write_in_flight;
+}
+
+static void
+answer(broker *b, pending_pub *p, sluice_err rv)
+{
+	Sluice__Reply r = SLUICE__REPLY__INIT;
+	Sluice__PublishAck ack = SLUICE__PUBLISH_ACK__INIT;
+	if (rv == SLUICE_OK) {
+		ack.base_offset = p->base;
+		ack.count = (uint32_t) p->req->publish->n_messages;
+		ack.publish_time_us = p->publish_time_us;
+		r.body_case = SLUICE__REPLY__BODY_PUBLISH;
+		r.publish = &ack;
+	} else {
+		r.status = (uint32_t) rv;
+		r.error = (char *) sluice_strerror(rv);
+	}
+	reply_send(b, &p->to, &r);
+}
+
+/* Answers every publish of the finished batch and frees them. */
+static void
+answer_all(broker *b, sluice_err rv)
+{
+	pending_pub *p = b->committing;
+	b->committing = NULL;
+	while (p != NULL) {
+		pending_pub *next = p->next;
+		answer(b, p, rv);
+		b->pending_bytes -= p->bytes;
+		pending_pub_free(p);
+		p = next;
+	}
+	if (b->pending_bytes <= b->cfg.max_pending_bytes / 2)
+		broker_read_resume(b);
+}
+
+static void
+write_work(uv_work_t *w)
+{
+	broker *b = w->data;
+	b->write_rv = tlog_batch_write(b->batch, b->cfg.fsync == FSYNC_ALWAYS);
+}
+
+static void
+write_done(uv_work_t *w, int status)
+{
+	broker *b = w->data;
+	sluice_err rv = status == 0 ? b->write_rv : SLUICE_ESTORAGE;
+	b->write_in_flight = 0;
+	tlog_batch_done(b->batch, rv);
+	if (rv == SLUICE_OK)
+		b->dirty_since_sync = b->cfg.fsync != FSYNC_ALWAYS;
+	else
+		sl_error("group commit failed: %s; its publishes are refused",
+		    sluice_strerror(rv));
+	answer_all(b, rv);
+	broker_stop_if_drained(b);
+}
+
+/* Appends every taken publish; on failure the caller rolls back. */
+static sluice_err
+fill_batch(broker *b, int64_t now)
+{
+	for (pending_pub *p = b->committing; p != NULL; p = p->next) {
+		p->publish_time_us = now;
+		sluice_err rv = tlog_batch_append(b->batch, p->topic,
+		    p->req->publish->messages, p->req->publish->n_messages, now,
+		    &p->base);
+		if (rv != SLUICE_OK)
+			return rv;
+	}
+	if (b->retention_due) {
+		uint64_t deleted = 0;
+		b->retention_due = 0;
+		/* Bounded so a huge backlog never stalls one loop turn. */
+		sluice_err rv = tlog_retention_apply(b->log, b->batch, now, 100000, &deleted);
+		if (rv != SLUICE_OK)
+			sl_warn("retention: %s", sluice_strerror(rv));
+		else if (deleted > 0)
+			sl_info("retention: %llu messages deleted",
+			    (unsigned long long) deleted);
+	}
+	return SLUICE_OK;
+}
+
+void
+commit_on_prepare(uv_prepare_t *h)
+{
+	broker *b = h->data;
+	if (b->write_in_flight || (b->pending == NULL && !b->retention_due))
+		return;
+	b->committing = b->pending;
+	b->pending = NULL;
+	b->pending_tail = &b->pending;
+
+	sluice_err rv = fill_batch(b, sl_now_us());
+	if (rv != SLUICE_OK) {
+		tlog_batch_seal(b->batch);
+		tlog_batch_done(b->batch, rv);
+		answer_all(b, rv);
+		return;
+	}
+	if (tlog_batch_is_empty(b->batch))
+		return; /* a retention pass that found nothing to delete */
+	tlog_batch_seal(b->batch);
+	b->write_in_flight = 1;
+	b->write_req.data = b;
+	int err = uv_queue_work(&b->loop, &b->write_req, write_work, write_done);
+	if (err != 0) {
+		b->write_in_flight = 0;
+		sl_error("cannot queue a write: %s", uv_strerror(err));
+		tlog_batch_done(b->batch, SLUICE_ESTORAGE);
+		answer_all(b, SLUICE_ESTORAGE);
+	}
+}

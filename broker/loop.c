@@ -1,0 +1,346 @@
+/*
+ * loop.c - the broker's event loop: opens storage and the nng listener,
+ * reads requests when the raw rep0 socket's RECVFD says so, routes each to
+ * its handler, runs the timers, and shuts down cleanly on SIGINT/SIGTERM.
+ * All broker state lives on this one thread.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "broker.h"
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/util/platform.h>
+#include "log.h"
+
+/* Requests read per wakeup, so timers and commits are never starved. */
+#define READ_BUDGET 256
+
+static void
+on_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	/* nng thread: hand over and return. */
+	broker *b = arg;
+	inbox_push(&b->inbox, ev == NNG_PIPE_EV_ADD_POST ? INBOX_PIPE_ADD
+	                                                : INBOX_PIPE_REM,
+	    nng_pipe_id(p));
+}
+
+static void
+on_inbox(void *arg, const inbox_event *ev)
+{
+	broker *b = arg;
+	if (ev->kind == INBOX_PIPE_ADD) {
+		if (sessions_add(&b->sessions, ev->pipe_id) == NULL)
+			sl_error("pipe %u: out of memory for its session", ev->pipe_id);
+		sl_debug("pipe %u: connected (%zu connections)", ev->pipe_id,
+		    sessions_count(&b->sessions));
+	} else {
+		sessions_remove(&b->sessions, ev->pipe_id);
+		sl_debug("pipe %u: disconnected", ev->pipe_id);
+	}
+}
+
+/* nng lets a pipe's requests be read after its removal event: is it live? */
+static int
+pipe_is_alive(nng_pipe p)
+{
+	nng_sockaddr sa;
+	int rv = nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa);
+	return rv != NNG_ENOENT && rv != NNG_ECLOSED;
+}
+
+static void
+route(broker *b, nng_msg *m)
+{
+	nng_pipe pipe = nng_msg_get_pipe(m);
+	uint32_t pid = nng_pipe_id(pipe);
+	session *s = sessions_find(&b->sessions, pid);
+	if (s == NULL && pipe_is_alive(pipe))
+		s = sessions_add(&b->sessions, pid);
+	if (s == NULL || s->closing) {
+		nng_msg_free(m);
+		return;
+	}
+	if (s->outstanding >= b->cfg.max_outstanding) {
+		/* Past this, nng would drop our replies silently: close. */
+		sl_warn("pipe %u: more than %u requests outstanding; closing it",
+		    pid, b->cfg.max_outstanding);
+		s->closing = 1;
+		nng_pipe_close(pipe);
+		nng_msg_free(m);
+		return;
+	}
+	s->outstanding++;
+
+	size_t len = nng_msg_len(m);
+	Sluice__Request *req = NULL;
+	sluice_err rv = codec_request_unpack(nng_msg_body(m), len, &req);
+	reply_to to;
+	reply_to_from_msg(&to, m, rv == SLUICE_OK ? req->request_id : 0);
+	nng_msg_free(m);
+	if (rv != SLUICE_OK) {
+		sl_debug("pipe %u: undecodable frame of %zu bytes", pid, len);
+		reply_error(b, &to, rv, rv == SLUICE_EBADFRAME
+		        ? "malformed frame: not a Sluice request" : NULL);
+		return;
+	}
+	if (b->state != BROKER_RUNNING) {
+		reply_error(b, &to, SLUICE_ESHUTDOWN, NULL);
+		codec_request_free(req);
+		return;
+	}
+	switch (req->body_case) {
+	case SLUICE__REQUEST__BODY_HELLO:
+		handle_hello(b, s, &to, req);
+		break;
+	case SLUICE__REQUEST__BODY_PUBLISH:
+		if (!s->hello_done) {
+			reply_error(b, &to, SLUICE_ENOHELLO,
+			    "handshake required: send Hello first");
+			codec_request_free(req);
+		} else {
+			handle_publish(b, s, &to, req, len);
+		}
+		break;
+	default:
+		reply_error(b, &to, SLUICE_EUNKNOWNFRAME,
+		    "unknown frame type for protocol version 1");
+		codec_request_free(req);
+		break;
+	}
+}
+
+static void
+on_readable(uv_poll_t *h, int status, int events)
+{
+	broker *b = h->data;
+	(void) events;
+	if (status < 0) {
+		sl_error("poll on nng socket: %s", uv_strerror(status));
+		return;
+	}
+	for (int i = 0; i < READ_BUDGET && b->reading; i++) {
+		nng_msg *m;
+		int rv = nng_recvmsg(b->sock, &m, NNG_FLAG_NONBLOCK);
+		if (rv == NNG_EAGAIN)
+			break;
+		if (rv != 0) {
+			sl_error("receive: %s", nng_strerror(rv));
+			break;
+		}
+		route(b, m);
+	}
+}
+
+void
+broker_read_pause(broker *b)
+{
+	if (b->reading) {
+		uv_poll_stop(&b->recv_poll);
+		b->reading = 0;
+		sl_debug("backpressure: reading paused (%llu bytes pending)",
+		    (unsigned long long) b->pending_bytes);
+	}
+}
+
+void
+broker_read_resume(broker *b)
+{
+	if (!b->reading && b->state == BROKER_RUNNING) {
+		uv_poll_start(&b->recv_poll, UV_READABLE, on_readable);
+		b->reading = 1;
+	}
+}
+
+static void
+sync_work(uv_work_t *w)
+{
+	broker *b = w->data;
+	sluice_err rv = tlog_sync(b->log);
+	if (rv != SLUICE_OK)
+		sl_error("fsync of the log failed: %s", sluice_strerror(rv));
+}
+
+static void
+sync_done(uv_work_t *w, int status)
+{
+	broker *b = w->data;
+	(void) status;
+	b->sync_in_flight = 0;
+	broker_stop_if_drained(b);
+}
+
+static void
+on_fsync_timer(uv_timer_t *h)
+{
+	broker *b = h->data;
+	if (!b->dirty_since_sync || b->sync_in_flight)
+		return;
+	b->dirty_since_sync = 0;
+	b->sync_in_flight = 1;
+	b->sync_req.data = b;
+	if (uv_queue_work(&b->loop, &b->sync_req, sync_work, sync_done) != 0)
+		b->sync_in_flight = 0;
+}
+
+static void
+on_retention_timer(uv_timer_t *h)
+{
+	broker *b = h->data;
+	b->retention_due = 1;
+}
+
+void
+broker_stop_if_drained(broker *b)
+{
+	if (b->state != BROKER_DRAINING || !commit_is_idle(b) || b->sync_in_flight)
+		return;
+	b->state = BROKER_STOPPED;
+	sluice_err rv = tlog_sync(b->log);
+	if (rv != SLUICE_OK) {
+		sl_error("final fsync failed: %s", sluice_strerror(rv));
+		b->exit_code = 1;
+	}
+	uv_close((uv_handle_t *) &b->recv_poll, NULL);
+	uv_close((uv_handle_t *) &b->prepare, NULL);
+	uv_close((uv_handle_t *) &b->fsync_timer, NULL);
+	uv_close((uv_handle_t *) &b->retention_timer, NULL);
+	uv_close((uv_handle_t *) &b->sigint, NULL);
+	uv_close((uv_handle_t *) &b->sigterm, NULL);
+	/* Give the last acks a moment to leave before the pipes close. */
+	nng_msleep(100);
+	/* Pipe events fire during nng_close: keep the inbox open until then. */
+	nng_close(b->sock);
+	inbox_close(&b->inbox);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	broker *b = h->data;
+	if (b->state != BROKER_RUNNING)
+		return;
+	sl_info("%s: stopping: finishing in-flight writes", strsignal(signum));
+	b->state = BROKER_DRAINING;
+	nng_listener_close(b->listener);
+	/* Requests already received but not read are refused, not lost
+	 * silently: the client hears SLUICE_ESHUTDOWN. */
+	nng_msg *m;
+	while (nng_recvmsg(b->sock, &m, NNG_FLAG_NONBLOCK) == 0)
+		route(b, m);
+	if (b->reading) {
+		uv_poll_stop(&b->recv_poll);
+		b->reading = 0;
+	}
+	broker_stop_if_drained(b);
+}
+
+static int
+open_socket(broker *b)
+{
+	int rv, fd;
+	size_t maxframe = b->cfg.max_message_bytes + BROKER_FRAME_OVERHEAD;
+	if ((rv = nng_rep0_open_raw(&b->sock)) != 0 ||
+	    (rv = nng_socket_set_size(b->sock, NNG_OPT_RECVMAXSZ, maxframe)) != 0 ||
+	    (rv = nng_socket_set_int(b->sock, NNG_OPT_RECVBUF, 64)) != 0 ||
+	    (rv = nng_socket_set_int(b->sock, NNG_OPT_SENDBUF, 1024)) != 0 ||
+	    (rv = nng_pipe_notify(b->sock, NNG_PIPE_EV_ADD_POST, on_pipe_event, b)) != 0 ||
+	    (rv = nng_pipe_notify(b->sock, NNG_PIPE_EV_REM_POST, on_pipe_event, b)) != 0) {
+		fprintf(stderr, "sluiced: cannot open the nng socket: %s\n", nng_strerror(rv));
+		return -1;
+	}
+	if ((rv = nng_listen(b->sock, b->cfg.listen_url, &b->listener, 0)) != 0) {
+		fprintf(stderr, "sluiced: cannot listen on %s: %s\n",
+		    b->cfg.listen_url, nng_strerror(rv));
+		nng_close(b->sock);
+		return -1;
+	}
+	if ((rv = nng_socket_get_int(b->sock, NNG_OPT_RECVFD, &fd)) != 0 ||
+	    uv_poll_init(&b->loop, &b->recv_poll, fd) != 0) {
+		fprintf(stderr, "sluiced: cannot poll the nng socket: %s\n", nng_strerror(rv));
+		nng_close(b->sock);
+		return -1;
+	}
+	b->recv_poll.data = b;
+	return 0;
+}
+
+static void
+start_handles(broker *b)
+{
+	uv_prepare_init(&b->loop, &b->prepare);
+	b->prepare.data = b;
+	uv_prepare_start(&b->prepare, commit_on_prepare);
+
+	uv_timer_init(&b->loop, &b->fsync_timer);
+	b->fsync_timer.data = b;
+	if (b->cfg.fsync == FSYNC_INTERVAL)
+		uv_timer_start(&b->fsync_timer, on_fsync_timer,
+		    b->cfg.fsync_interval_ms, b->cfg.fsync_interval_ms);
+	uv_timer_init(&b->loop, &b->retention_timer);
+	b->retention_timer.data = b;
+	uv_timer_start(&b->retention_timer, on_retention_timer,
+	    b->cfg.retention_check_ms, b->cfg.retention_check_ms);
+
+	uv_signal_init(&b->loop, &b->sigint);
+	uv_signal_init(&b->loop, &b->sigterm);
+	b->sigint.data = b->sigterm.data = b;
+	uv_signal_start(&b->sigint, on_signal, SIGINT);
+	uv_signal_start(&b->sigterm, on_signal, SIGTERM);
+	broker_read_resume(b);
+}
+
+int
+broker_run(const broker_config *cfg)
+{
+	static broker b; /* one per process; zeroed */
+	sluice_err rv;
+	b.cfg = *cfg;
+	sl_log_set_level(cfg->log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (uv_loop_init(&b.loop) != 0) {
+		fprintf(stderr, "sluiced: cannot create the event loop\n");
+		return 1;
+	}
+	if ((rv = tlog_open(&b.log, cfg->data_dir)) != SLUICE_OK) {
+		if (rv == SLUICE_ELOCKED)
+			fprintf(stderr, "sluiced: data directory %s is in use by "
+			                "another broker (its RocksDB LOCK is held)\n",
+			    cfg->data_dir);
+		else
+			fprintf(stderr, "sluiced: cannot open data directory %s: %s\n",
+			    cfg->data_dir, sluice_strerror(rv));
+		uv_loop_close(&b.loop);
+		return 1;
+	}
+	if ((rv = tlog_batch_alloc(b.log, &b.batch)) != SLUICE_OK ||
+	    (rv = sessions_init(&b.sessions)) != SLUICE_OK ||
+	    inbox_init(&b.inbox, &b.loop, on_inbox, &b) != 0) {
+		fprintf(stderr, "sluiced: out of memory\n");
+		return 1;
+	}
+	commit_init(&b);
+	if (open_socket(&b) != 0) {
+		inbox_close(&b.inbox);
+		uv_run(&b.loop, UV_RUN_DEFAULT);
+		b.exit_code = 1;
+		goto out;
+	}
+	start_handles(&b);
+	sl_info("sluiced %s listening on %s; data %s; fsync %s; %zu topics",
+	    SLUICE_VERSION, cfg->listen_url, cfg->data_dir,
+	    config_fsync_name(cfg->fsync), tlog_topic_count(b.log));
+	uv_run(&b.loop, UV_RUN_DEFAULT);
+	sl_info("stopped cleanly");
+out:
+	inbox_fini(&b.inbox);
+	sessions_fini(&b.sessions);
+	tlog_batch_free(b.batch);
+	tlog_close(b.log);
+	if (uv_loop_close(&b.loop) != 0)
+		sl_warn("event loop closed with handles still open");
+	return b.exit_code;
+}

@@ -1,0 +1,199 @@
+/*
+ * sluice.h - the one public header of libsluice, the Sluice client library.
+ *
+ * Producers connect to a sluiced broker and publish messages to topics.
+ * Every function that can fail returns a sluice_err; sluice_strerror() turns
+ * it into text. Objects are opaque; destructors accept NULL.
+ *
+ * Threading: a sluice_client and its producers may be used from several
+ * threads at once (each object has its own lock), except that
+ * sluice_client_close() and sluice_producer_close() must not race with other
+ * calls on the same object. Completion callbacks run on a library thread:
+ * they must not block and must not call sluice_producer_flush() or
+ * sluice_publish() on the producer that invoked them.
+ */
+#ifndef SLUICE_H
+#define SLUICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SLUICE_BUILDING) && defined(__GNUC__)
+#define SLUICE_API __attribute__((visibility("default")))
+#else
+#define SLUICE_API
+#endif
+
+#define SLUICE_PROTOCOL_VERSION 1
+#define SLUICE_DEFAULT_URL "tcp://127.0.0.1:6650"
+
+/*
+ * Status codes. Values never change: they travel in broker replies.
+ * 1-99 local to the caller, 100-199 broker storage, 200-299 refused by the
+ * broker.
+ */
+#define SLUICE_ERRORS(X)                                                     \
+	X(OK, 0, "success")                                                  \
+	X(EINVAL, 1, "invalid argument")                                     \
+	X(ENOMEM, 2, "out of memory")                                        \
+	X(ECLOSED, 3, "connection closed")                                   \
+	X(ETIMEDOUT, 4, "timed out")                                         \
+	X(EWOULDBLOCK, 5, "would block: in-flight window is full")           \
+	X(ECONNREFUSED, 6, "connection refused: is sluiced running?")        \
+	X(ETRANSPORT, 7, "transport error")                                  \
+	X(EPROTO, 8, "protocol error: malformed reply")                      \
+	X(EIO, 9, "input/output error")                                      \
+	X(ESTORAGE, 100, "broker storage failure")                           \
+	X(ECORRUPT, 101, "corrupt record")                                   \
+	X(ELOCKED, 102, "data directory in use by another broker")           \
+	X(EBADFRAME, 200, "malformed frame")                                 \
+	X(EUNKNOWNFRAME, 201, "unknown frame type")                          \
+	X(EVERSION, 202, "unsupported protocol version")                     \
+	X(ENOHELLO, 203, "handshake required before this request")           \
+	X(ETOOBIG, 204, "message larger than the broker's limit")            \
+	X(EBADTOPIC, 205, "invalid topic name")                              \
+	X(ENOTOPIC, 206, "no such topic")                                    \
+	X(EBUSY, 207, "broker busy: too many outstanding requests")          \
+	X(ESHUTDOWN, 208, "broker shutting down")                            \
+	X(EEMPTY, 209, "empty publish: no messages")                         \
+	X(EEXISTS, 210, "already exists")
+
+typedef enum {
+#define SLUICE_ERR_ENUM(name, val, text) SLUICE_##name = val,
+	SLUICE_ERRORS(SLUICE_ERR_ENUM)
+#undef SLUICE_ERR_ENUM
+} sluice_err;
+
+/* sluice_strerror returns a static, human-readable text for rv. */
+SLUICE_API const char *sluice_strerror(sluice_err rv);
+/* sluice_err_name returns the symbol of rv, e.g. "SLUICE_ETOOBIG". */
+SLUICE_API const char *sluice_err_name(sluice_err rv);
+
+typedef struct sluice_opts sluice_opts;
+typedef struct sluice_client sluice_client;
+typedef struct sluice_msg sluice_msg;
+typedef struct sluice_producer sluice_producer;
+typedef struct sluice_producer_opts sluice_producer_opts;
+
+/* ---- client options ------------------------------------------------- */
+
+/*
+ * sluice_opts_alloc creates connection options with defaults: url
+ * SLUICE_DEFAULT_URL, client name "libsluice", connect timeout 5000 ms,
+ * request timeout 30000 ms. Options are copied by sluice_client_open.
+ */
+SLUICE_API sluice_err sluice_opts_alloc(sluice_opts **out);
+SLUICE_API void sluice_opts_free(sluice_opts *o);
+SLUICE_API sluice_err sluice_opts_set_url(sluice_opts *o, const char *url);
+SLUICE_API sluice_err sluice_opts_set_name(sluice_opts *o, const char *name);
+SLUICE_API sluice_err sluice_opts_set_connect_timeout(sluice_opts *o, int ms);
+SLUICE_API sluice_err sluice_opts_set_request_timeout(sluice_opts *o, int ms);
+
+/* ---- client --------------------------------------------------------- */
+
+/*
+ * sluice_client_open connects to the broker and completes the handshake.
+ * opts may be NULL for defaults. Errors: SLUICE_ECONNREFUSED when nothing
+ * listens, SLUICE_ETIMEDOUT, SLUICE_EVERSION when the broker speaks another
+ * protocol version.
+ */
+SLUICE_API sluice_err sluice_client_open(
+    sluice_client **out, const sluice_opts *opts);
+/*
+ * sluice_client_close closes the connection. Producers of this client must
+ * be closed first; requests still in flight complete with SLUICE_ECLOSED.
+ */
+SLUICE_API sluice_err sluice_client_close(sluice_client *c);
+/* The broker's limit on one message (payload + key + properties), bytes. */
+SLUICE_API uint64_t sluice_client_max_message_bytes(const sluice_client *c);
+
+/* ---- messages ------------------------------------------------------- */
+
+/* sluice_msg_alloc creates an empty message (no key, no payload). */
+SLUICE_API sluice_err sluice_msg_alloc(sluice_msg **out);
+SLUICE_API void sluice_msg_free(sluice_msg *m);
+/* Setters copy their arguments. */
+SLUICE_API sluice_err sluice_msg_set_payload(
+    sluice_msg *m, const void *data, size_t len);
+SLUICE_API sluice_err sluice_msg_set_key(
+    sluice_msg *m, const void *key, size_t len);
+SLUICE_API sluice_err sluice_msg_add_property(
+    sluice_msg *m, const char *key, const char *value);
+/* Event time in microseconds since the epoch; defaults to 0 (unset). */
+SLUICE_API sluice_err sluice_msg_set_event_time(sluice_msg *m, int64_t us);
+/* Producer sequence number; defaults to the producer's own counter. */
+SLUICE_API sluice_err sluice_msg_set_sequence(sluice_msg *m, uint64_t seq);
+/* Encoded size the broker compares with its max_message_bytes. */
+SLUICE_API size_t sluice_msg_size(const sluice_msg *m);
+
+/* ---- producers ------------------------------------------------------ */
+
+/*
+ * Producer options, defaults: batching on with at most 1000 messages or
+ * 256 KiB per batch and a linger of 1 ms; a window of 1000 in-flight
+ * (unacknowledged) messages; a full window blocks the caller.
+ */
+SLUICE_API sluice_err sluice_producer_opts_alloc(sluice_producer_opts **out);
+SLUICE_API void sluice_producer_opts_free(sluice_producer_opts *po);
+SLUICE_API sluice_err sluice_producer_opts_set_batch(sluice_producer_opts *po,
+    uint32_t max_messages, uint32_t max_bytes, uint32_t linger_ms);
+SLUICE_API sluice_err sluice_producer_opts_set_window(
+    sluice_producer_opts *po, uint32_t max_in_flight);
+/* block != 0: a full window blocks; 0: it returns SLUICE_EWOULDBLOCK. */
+SLUICE_API sluice_err sluice_producer_opts_set_block(
+    sluice_producer_opts *po, int block);
+
+/*
+ * sluice_producer_open creates a producer for one topic. popts may be NULL.
+ * The topic name is checked locally (1-255 of [A-Za-z0-9._/-]).
+ */
+SLUICE_API sluice_err sluice_producer_open(sluice_producer **out,
+    sluice_client *c, const char *topic, const sluice_producer_opts *popts);
+/*
+ * sluice_producer_close flushes what is batched, waits for every in-flight
+ * message to complete (callbacks run), then frees the producer.
+ */
+SLUICE_API sluice_err sluice_producer_close(sluice_producer *p);
+
+/*
+ * sluice_publish_cb is called once per message sent with
+ * sluice_publish_async: rv is SLUICE_OK and offset is the message's topic
+ * offset, or rv tells why the message was not stored (offset is then 0).
+ */
+typedef void (*sluice_publish_cb)(
+    sluice_producer *p, sluice_err rv, uint64_t offset, void *arg);
+
+/*
+ * sluice_publish_async queues *m for the next batch and takes it (sets *m
+ * to NULL) on SLUICE_OK; on error the caller still owns it. cb may be NULL.
+ * With the window full it blocks or returns SLUICE_EWOULDBLOCK (see
+ * sluice_producer_opts_set_block). Errors found before sending (size over
+ * the broker's limit) are returned here; later ones reach cb.
+ */
+SLUICE_API sluice_err sluice_publish_async(
+    sluice_producer *p, sluice_msg **m, sluice_publish_cb cb, void *arg);
+/*
+ * sluice_publish sends *m (taking it on SLUICE_OK... and on broker errors:
+ * *m is NULL whenever it was handed to the broker) and waits for the ack;
+ * offset_out (may be NULL) receives the assigned topic offset.
+ */
+SLUICE_API sluice_err sluice_publish(
+    sluice_producer *p, sluice_msg **m, uint64_t *offset_out);
+/*
+ * sluice_producer_flush sends the open batch now and waits until every
+ * message published so far has completed. Returns the first error any of
+ * them met since the last flush, or SLUICE_OK.
+ */
+SLUICE_API sluice_err sluice_producer_flush(sluice_producer *p);
+
+/* Topic names: 1-255 characters of [A-Za-z0-9._/-]. */
+SLUICE_API int sluice_topic_name_is_valid(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLUICE_H */

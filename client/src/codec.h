@@ -1,0 +1,49 @@
+/*
+ * codec.h - the wire and storage codec. codec.c is the only file that calls
+ * protobuf-c; other modules use the generated message types declared in
+ * sluice.pb-c.h (built from proto/sluice.proto) through this header.
+ */
+#ifndef SL_CODEC_H
+#define SL_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice.pb-c.h"
+#include "sluice/sluice.h"
+
+/*
+ * codec_request_unpack decodes one client frame. Returns SLUICE_EBADFRAME
+ * for truncated or malformed bytes and SLUICE_ENOMEM; *out is set only on
+ * success and freed with codec_request_free.
+ */
+sluice_err codec_request_unpack(const void *buf, size_t len, Sluice__Request **out);
+void       codec_request_free(Sluice__Request *r);
+sluice_err codec_reply_unpack(const void *buf, size_t len, Sluice__Reply **out);
+void       codec_reply_free(Sluice__Reply *r);
+sluice_err codec_stored_unpack(const void *buf, size_t len, Sluice__StoredMessage **out);
+void       codec_stored_free(Sluice__StoredMessage *m);
+sluice_err codec_topic_meta_unpack(const void *buf, size_t len, Sluice__TopicMeta **out);
+void       codec_topic_meta_free(Sluice__TopicMeta *m);
+
+/* Encoded sizes and packing into caller-provided buffers of that size. */
+size_t codec_request_size(const Sluice__Request *r);
+size_t codec_request_pack(const Sluice__Request *r, uint8_t *buf);
+size_t codec_reply_size(const Sluice__Reply *r);
+size_t codec_reply_pack(const Sluice__Reply *r, uint8_t *buf);
+size_t codec_stored_size(const Sluice__StoredMessage *m);
+size_t codec_stored_pack(const Sluice__StoredMessage *m, uint8_t *buf);
+size_t codec_topic_meta_size(const Sluice__TopicMeta *m);
+size_t codec_topic_meta_pack(const Sluice__TopicMeta *m, uint8_t *buf);
+
+/*
+ * codec_message_bytes is the size a broker compares with max_message_bytes:
+ * payload + key + every property's key and value. The client computes the
+ * same figure (sluice_msg_size) so both sides agree on the limit.
+ */
+uint64_t codec_message_bytes(const Sluice__Message *m);
+
+/* Wall clock in microseconds since the epoch; monotonic clock in ns. */
+int64_t  sl_now_us(void);
+uint64_t sl_mono_ns(void);
+#endif

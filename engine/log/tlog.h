@@ -1,0 +1,90 @@
+/*
+ * tlog.h - the topic log: named topics, each an append-only sequence of
+ * messages with offsets assigned here (u64, strictly increasing, no gaps),
+ * stored in RocksDB through rdb.h.
+ *
+ * Writing is group commit: the broker's loop appends every publish of one
+ * loop turn to ONE tlog_batch, seals it, has it written (on any thread),
+ * then reports the result with tlog_batch_done, which makes the offsets
+ * readable or, on failure, gives them back so no gap is ever left.
+ *
+ * Thread safety: everything except tlog_batch_write runs on the thread that
+ * owns the tlog (the broker's loop thread). At most one batch is between
+ * seal and done at a time.
+ */
+#ifndef SL_TLOG_H
+#define SL_TLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "sluice/sluice.h"
+
+typedef struct tlog tlog;
+typedef struct tlog_topic tlog_topic;
+typedef struct tlog_batch tlog_batch;
+
+/* Opens the log in dir, recovering every topic's offsets. SLUICE_ELOCKED
+ * when another process has dir open. */
+sluice_err tlog_open(tlog **out, const char *dir);
+void       tlog_close(tlog *l); /* accepts NULL; no batch may be in flight */
+
+/* Finds a topic by name: SLUICE_ENOTOPIC when it does not exist. */
+sluice_err tlog_topic_find(tlog *l, const char *name, tlog_topic **out);
+/*
+ * Creates a topic and writes its metadata durably before returning.
+ * SLUICE_EBADTOPIC for a name outside 1-255 of [A-Za-z0-9._/-],
+ * SLUICE_EEXISTS when it exists (*out is then the existing topic).
+ * retention_age_ms / retention_bytes: 0 means no limit.
+ */
+sluice_err tlog_topic_create(tlog *l, const char *name,
+    int64_t retention_age_ms, uint64_t retention_bytes, tlog_topic **out);
+size_t tlog_topic_count(const tlog *l);
+
+const char *tlog_topic_name(const tlog_topic *t);
+/* Offsets below head are committed (readable); first is the oldest kept. */
+uint64_t tlog_topic_head(const tlog_topic *t);
+uint64_t tlog_topic_first(const tlog_topic *t);
+/* Stored bytes of the retained messages (encoded records). */
+uint64_t tlog_topic_bytes(const tlog_topic *t);
+
+/* Group commit. */
+sluice_err tlog_batch_alloc(tlog *l, tlog_batch **out);
+void       tlog_batch_free(tlog_batch *b);
+/*
+ * Appends n messages to topic t with consecutive offsets; *base receives
+ * the first. The messages are encoded now: the caller may free them after.
+ */
+sluice_err tlog_batch_append(tlog_batch *b, tlog_topic *t,
+    Sluice__Message *const *msgs, size_t n, int64_t publish_time_us,
+    uint64_t *base);
+int        tlog_batch_is_empty(const tlog_batch *b);
+/* Adds the topic state records; call once, after the last append. */
+void       tlog_batch_seal(tlog_batch *b);
+/* Writes the sealed batch atomically (sync: fsync the WAL). Any thread. */
+sluice_err tlog_batch_write(tlog_batch *b, int sync);
+/* Publishes (rv == SLUICE_OK) or rolls back the batch and empties it. */
+void       tlog_batch_done(tlog_batch *b, sluice_err rv);
+/* Makes every committed write durable against power loss. Any thread. */
+sluice_err tlog_sync(tlog *l);
+
+/*
+ * Adds to batch b the deletions that each topic's retention asks for at
+ * time now_us: by age (publish time) and by size, oldest first. Uses range
+ * deletes. *deleted (may be NULL) gets the number of messages removed.
+ * Visits at most scan_limit messages in all, so one call stays short.
+ */
+sluice_err tlog_retention_apply(tlog *l, tlog_batch *b, int64_t now_us,
+    size_t scan_limit, uint64_t *deleted);
+
+/*
+ * Reads committed messages of t from offset `from`, at most max of them,
+ * calling cb for each in offset order; cb returns non-zero to stop. The
+ * message is borrowed for the call.
+ */
+typedef int (*tlog_read_cb)(
+    void *arg, uint64_t offset, const Sluice__StoredMessage *m);
+sluice_err tlog_read(tlog *l, tlog_topic *t, uint64_t from, size_t max,
+    tlog_read_cb cb, void *arg);
+#endif

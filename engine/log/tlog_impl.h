@@ -1,0 +1,51 @@
+/*
+ * tlog_impl.h - the structures shared by the topic log's own files
+ * (tlog.c, commit.c, retention.c). Nothing outside engine/log includes it.
+ */
+#ifndef SL_TLOG_IMPL_H
+#define SL_TLOG_IMPL_H
+
+#include "rdb.h"
+#include "strmap.h"
+#include "tlog.h"
+
+struct tlog_topic {
+	uint32_t id;             /* key prefix in the messages CF; never reused */
+	char *name;              /* owned; the strmap key */
+	int64_t created_us;
+	int64_t retention_age_ms; /* 0: keep forever */
+	uint64_t retention_bytes; /* 0: no size limit */
+	/* As of the batch being built (may run ahead of what is durable): */
+	uint64_t first;          /* oldest retained offset */
+	uint64_t next;           /* offset the next appended message gets */
+	uint64_t bytes;          /* encoded bytes of offsets [first, next) */
+	/* Committed: offsets in [first, head) are in RocksDB. */
+	uint64_t head;
+};
+
+struct tlog {
+	rdb *db;
+	strmap *topics;       /* name -> tlog_topic */
+	uint32_t next_id;     /* id for the next created topic */
+	int batch_in_flight;  /* between seal and done */
+};
+
+/* What a batch changed in one topic, to undo it if the write fails. */
+typedef struct {
+	tlog_topic *t;
+	uint64_t first, next, bytes; /* values before the batch touched it */
+} tlog_touch;
+
+struct tlog_batch {
+	tlog *log;
+	rdb_batch *wb;
+	tlog_touch *touched;  /* each topic once */
+	size_t ntouched, cap_touched;
+	uint8_t *scratch;     /* encode buffer for one record */
+	size_t scratch_cap;
+	int sealed;
+};
+
+/* Records that b changes t (once per topic per batch). */
+sluice_err tlog_batch_touch(tlog_batch *b, tlog_topic *t);
+#endif
