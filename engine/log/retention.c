@@ -36,11 +36,10 @@ cut_point(sweep *s, tlog_topic *t, uint64_t *cut, uint64_t *freed)
 	*freed = 0;
 	for (rdb_iter_seek_first(it); rdb_iter_valid(it) && s->budget > 0;
 	     rdb_iter_next(it), s->budget--) {
-		size_t klen, vlen;
-		uint32_t id;
+		size_t vlen;
 		uint64_t off;
 		const void *v = rdb_iter_value(it, &vlen);
-		if (!keys_msg_parse(rdb_iter_key(it, &klen), klen, &id, &off))
+		if (!tlog_iter_offset(it, &off))
 			break;
 		int over_size = t->retention_bytes > 0 &&
 		    t->bytes - *freed > t->retention_bytes;

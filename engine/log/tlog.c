@@ -44,6 +44,15 @@ topic_alloc(tlog_topic **out, const Sluice__TopicMeta *meta)
  * themselves are checked too, so that a missing state record never makes
  * an offset be handed out twice.
  */
+int
+tlog_iter_offset(const rdb_iter *it, uint64_t *off)
+{
+	size_t klen;
+	uint32_t id;
+	const void *k = rdb_iter_key(it, &klen);
+	return keys_msg_parse(k, klen, &id, off);
+}
+
 static sluice_err
 topic_recover(tlog *l, tlog_topic *t)
 {
@@ -68,21 +77,16 @@ topic_recover(tlog *l, tlog_topic *t)
 	if ((rv = rdb_iter_open(&it, l->db, RDB_CF_MESSAGES, lo, sizeof(lo), hi,
 	         sizeof(hi))) != SLUICE_OK)
 		return rv;
-	uint32_t id;
 	uint64_t off;
-	size_t klen;
 	rdb_iter_seek_last(it);
-	if (rdb_iter_valid(it) &&
-	    keys_msg_parse(rdb_iter_key(it, &klen), klen, &id, &off) &&
-	    off + 1 > t->next) {
+	if (rdb_iter_valid(it) && tlog_iter_offset(it, &off) && off + 1 > t->next) {
 		sl_warn("topic %s: state record behind the log, recovering "
 		        "head %llu from message keys",
 		    t->name, (unsigned long long) (off + 1));
 		t->next = off + 1;
 	}
 	rdb_iter_seek_first(it);
-	if (rdb_iter_valid(it) &&
-	    keys_msg_parse(rdb_iter_key(it, &klen), klen, &id, &off))
+	if (rdb_iter_valid(it) && tlog_iter_offset(it, &off))
 		t->first = off;
 	else
 		t->first = t->next;

@@ -46,6 +46,9 @@ struct tlog_batch {
 	int sealed;
 };
 
+/* The offset of the message key under it; 0 when the key is not one. */
+int tlog_iter_offset(const rdb_iter *it, uint64_t *off);
+
 /* Records that b changes t (once per topic per batch). */
 sluice_err tlog_batch_touch(tlog_batch *b, tlog_topic *t);
 #endif
