@@ -10,11 +10,14 @@
 
 #include "alloc.h"
 
+/* allocator_data, when set, points at a flag raised on a failed allocation. */
 static void *
 pb_alloc(void *data, size_t size)
 {
-	(void) data;
-	return sl_alloc(size);
+	void *p = sl_alloc(size);
+	if (p == NULL && data != NULL)
+		*(int *) data = 1;
+	return p;
 }
 
 static void
@@ -32,26 +35,20 @@ static ProtobufCAllocator allocator = {
 
 /*
  * protobuf-c returns NULL both for bad bytes and for failed allocations.
- * Telling the two apart matters (one is the client's fault, the other ours),
- * so a NULL result is retried once with a probe allocation.
+ * Telling the two apart matters (one is the peer's fault, the other ours),
+ * so each unpack uses an allocator that records a failed allocation.
  */
-static sluice_err
-unpack_err(void)
-{
-	void *probe = sl_alloc(64);
-	if (probe == NULL)
-		return SLUICE_ENOMEM;
-	sl_free(probe);
-	return SLUICE_EBADFRAME;
-}
 
 #define CODEC_PAIR(fn, type, pbname)                                        \
 	sluice_err codec_##fn##_unpack(                                     \
 	    const void *buf, size_t len, type **out)                        \
 	{                                                                   \
-		type *m = pbname##__unpack(&allocator, len, buf);           \
+		int failed = 0;                                             \
+		ProtobufCAllocator a = allocator;                           \
+		a.allocator_data = &failed;                                 \
+		type *m = pbname##__unpack(&a, len, buf);                   \
 		if (m == NULL)                                              \
-			return unpack_err();                                \
+			return failed ? SLUICE_ENOMEM : SLUICE_EBADFRAME;   \
 		*out = m;                                                   \
 		return SLUICE_OK;                                           \
 	}                                                                   \

@@ -97,15 +97,22 @@ SLUICE_API sluice_err sluice_opts_set_request_timeout(sluice_opts *o, int ms);
 
 /*
  * sluice_client_open connects to the broker and completes the handshake.
- * opts may be NULL for defaults. Errors: SLUICE_ECONNREFUSED when nothing
- * listens, SLUICE_ETIMEDOUT, SLUICE_EVERSION when the broker speaks another
- * protocol version.
+ * opts may be NULL for defaults. The dial is synchronous; the connect
+ * timeout bounds the handshake that follows it. Errors: SLUICE_ECONNREFUSED
+ * when nothing listens, SLUICE_ETIMEDOUT, SLUICE_EVERSION when the broker
+ * speaks another protocol version, SLUICE_EINVAL for a malformed URL.
+ *
+ * A client is one connection and does not reconnect: once it is lost,
+ * everything in flight completes with SLUICE_ECLOSED and new publishes are
+ * refused with SLUICE_ECLOSED (resending could store a batch twice). Close
+ * it and open a new one.
  */
 SLUICE_API sluice_err sluice_client_open(
     sluice_client **out, const sluice_opts *opts);
 /*
- * sluice_client_close closes the connection. Producers of this client must
- * be closed first; requests still in flight complete with SLUICE_ECLOSED.
+ * sluice_client_close closes the connection and frees c. Producers of this
+ * client must be closed first: while any is open it returns SLUICE_EINVAL
+ * and closes nothing. Requests still in flight complete with SLUICE_ECLOSED.
  */
 SLUICE_API sluice_err sluice_client_close(sluice_client *c);
 /* The broker's limit on one message (payload + key + properties), bytes. */
@@ -125,7 +132,10 @@ SLUICE_API sluice_err sluice_msg_add_property(
     sluice_msg *m, const char *key, const char *value);
 /* Event time in microseconds since the epoch; defaults to 0 (unset). */
 SLUICE_API sluice_err sluice_msg_set_event_time(sluice_msg *m, int64_t us);
-/* Producer sequence number; defaults to the producer's own counter. */
+/*
+ * Producer sequence number; defaults to the producer's own counter, which
+ * starts at 1 and advances only for messages without their own number.
+ */
 SLUICE_API sluice_err sluice_msg_set_sequence(sluice_msg *m, uint64_t seq);
 /* Encoded size the broker compares with its max_message_bytes. */
 SLUICE_API size_t sluice_msg_size(const sluice_msg *m);
@@ -155,7 +165,9 @@ SLUICE_API sluice_err sluice_producer_open(sluice_producer **out,
     sluice_client *c, const char *topic, const sluice_producer_opts *popts);
 /*
  * sluice_producer_close flushes what is batched, waits for every in-flight
- * message to complete (callbacks run), then frees the producer.
+ * message to complete (callbacks run), then frees the producer. It returns
+ * SLUICE_OK once p is freed; message failures are reported through the
+ * callbacks (and sluice_producer_flush), not here.
  */
 SLUICE_API sluice_err sluice_producer_close(sluice_producer *p);
 
@@ -163,6 +175,10 @@ SLUICE_API sluice_err sluice_producer_close(sluice_producer *p);
  * sluice_publish_cb is called once per message sent with
  * sluice_publish_async: rv is SLUICE_OK and offset is the message's topic
  * offset, or rv tells why the message was not stored (offset is then 0).
+ * Messages of one batch are reported in publish order; batches may be
+ * reported concurrently from different threads. A batch that fails before
+ * it is sent (connection already lost, no memory) is reported on the
+ * thread of the next publish, flush or close call on that producer.
  */
 typedef void (*sluice_publish_cb)(
     sluice_producer *p, sluice_err rv, uint64_t offset, void *arg);

@@ -1,0 +1,116 @@
+/*
+ * client_impl.h - what the modules of libsluice share with each other: the
+ * layout of the opaque public objects (options, messages) and the request
+ * transport of client.c that producer.c drives. Nothing here is installed.
+ */
+#ifndef SL_CLIENT_IMPL_H
+#define SL_CLIENT_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "codec.h"
+#include "sluice/sluice.h"
+
+/* Connection options; sluice_client_open copies what it keeps. */
+struct sluice_opts {
+	char *url;              /* owned, never NULL */
+	char *name;             /* owned, never NULL; sent in Hello */
+	int   connect_timeout_ms; /* > 0: bounds the Hello exchange */
+	int   request_timeout_ms; /* > 0: bounds each send and each reply */
+};
+
+/* Producer options; sluice_producer_open copies them. */
+struct sluice_producer_opts {
+	uint32_t batch_max_messages; /* >= 1; 1 disables batching */
+	uint32_t batch_max_bytes;    /* >= 1; capped by the broker's frame */
+	uint32_t linger_ms;          /* 0: send as soon as published */
+	uint32_t window;             /* >= 1 unacknowledged messages */
+	int      block;              /* full window: 1 block, 0 EWOULDBLOCK */
+};
+
+/*
+ * A message is its own wire view: pb points at bytes this struct owns, so a
+ * Publish can reference queued messages without copying them. The producer
+ * fields are written only while the producer owns the message.
+ */
+struct sluice_msg {
+	Sluice__Message   pb;         /* key, payload, properties owned here */
+	size_t            props_cap;  /* allocated slots in pb.properties */
+	int               has_seq;    /* caller set pb.producer_seq */
+	sluice_publish_cb cb;         /* producer: completion, may be NULL */
+	void             *cb_arg;     /* producer: argument of cb */
+	sluice_msg       *next;       /* producer: next message of its batch */
+};
+
+/*
+ * msg_wire_bound returns an upper bound of the bytes m adds to an encoded
+ * Publish (its fields, tags and length prefixes). Batching uses it to stay
+ * under the broker's frame limit without encoding twice.
+ */
+size_t msg_wire_bound(const sluice_msg *m);
+
+/* ---- request transport (client.c) ---------------------------------- */
+
+typedef struct client_req client_req;
+
+/*
+ * client_done_fn is called exactly once per submitted request, on an nng
+ * thread, without any client lock held. rv is a transport error
+ * (SLUICE_ECLOSED, SLUICE_ETIMEDOUT, SLUICE_EPROTO...) or SLUICE_OK with the
+ * decoded reply, which is borrowed for the call (its status is the
+ * broker's verdict and is left to the caller to judge).
+ */
+typedef void (*client_done_fn)(
+    client_req *r, sluice_err rv, const Sluice__Reply *reply);
+
+/* One request; the caller embeds it and keeps it alive until done runs. */
+struct client_req {
+	nng_msg       *msg;  /* encoded Request; the client takes it on submit */
+	uint64_t       id;   /* request_id encoded in msg */
+	client_done_fn done;
+	client_req    *next; /* client: waiting-queue link */
+};
+
+/* client_next_id returns a fresh request id. Thread-safe. */
+uint64_t client_next_id(sluice_client *c);
+
+/*
+ * client_encode packs rq into a new nng message (one allocation, one pack).
+ * Errors: SLUICE_ENOMEM.
+ */
+sluice_err client_encode(const Sluice__Request *rq, nng_msg **out);
+
+/*
+ * client_submit sends r->msg, or queues it while the connection already
+ * has its cap of requests in flight; queued requests go out in submission
+ * order. On SLUICE_OK the client owns r->msg and will call r->done; it never
+ * calls done before returning, so the caller may hold its own lock. Errors
+ * (caller keeps r->msg, done is not called): SLUICE_ECLOSED when the client
+ * is closing or has lost its connection. Thread-safe.
+ */
+sluice_err client_submit(sluice_client *c, client_req *r);
+
+/* client_status returns SLUICE_OK while c can take requests. */
+sluice_err client_status(sluice_client *c);
+
+/* The broker's frame limit from HelloOk, bytes (a default if it sent 0). */
+uint64_t client_max_frame_bytes(const sluice_client *c);
+
+/* Producers register so that closing their client early is refused. */
+void client_producer_add(sluice_client *c);
+void client_producer_remove(sluice_client *c);
+
+/*
+ * sl_err_from_nng maps an nng error to a sluice_err, once, at the boundary
+ * (nng_err.c). Connection refusals, including a missing ipc path, become
+ * SLUICE_ECONNREFUSED.
+ */
+sluice_err sl_err_from_nng(int nng_rv);
+
+/* Option copies (opts.c), used by the objects that keep options. */
+void opts_producer_defaults(sluice_producer_opts *po);
+#endif

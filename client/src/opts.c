@@ -1,0 +1,157 @@
+/*
+ * opts.c - connection and producer options: defaults, validation, setters.
+ * Options are plain values; the client and producers copy what they keep,
+ * so an options object may be freed or reused right after an open call.
+ * Not thread-safe: one thread configures an options object.
+ */
+#include <string.h>
+
+#include "alloc.h"
+#include "client_impl.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 5000
+#define DEFAULT_REQUEST_TIMEOUT_MS 30000
+#define DEFAULT_BATCH_MESSAGES 1000
+#define DEFAULT_BATCH_BYTES (256u * 1024u)
+#define DEFAULT_LINGER_MS 1
+#define DEFAULT_WINDOW 1000
+/* A linger beyond a minute is surely a unit mistake (seconds for ms). */
+#define MAX_LINGER_MS 60000
+
+sluice_err
+sluice_opts_alloc(sluice_opts **out)
+{
+	if (out == NULL)
+		return SLUICE_EINVAL;
+	sluice_opts *o = sl_alloc(sizeof(*o));
+	if (o == NULL)
+		return SLUICE_ENOMEM;
+	o->url = sl_strdup(SLUICE_DEFAULT_URL);
+	o->name = sl_strdup("libsluice");
+	if (o->url == NULL || o->name == NULL) {
+		sluice_opts_free(o);
+		return SLUICE_ENOMEM;
+	}
+	o->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	o->request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS;
+	*out = o;
+	return SLUICE_OK;
+}
+
+void
+sluice_opts_free(sluice_opts *o)
+{
+	if (o == NULL)
+		return;
+	sl_free(o->url);
+	sl_free(o->name);
+	sl_free(o);
+}
+
+/* Replaces *slot with a copy of s; *slot is untouched on failure. */
+static sluice_err
+set_string(char **slot, const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return SLUICE_EINVAL;
+	char *copy = sl_strdup(s);
+	if (copy == NULL)
+		return SLUICE_ENOMEM;
+	sl_free(*slot);
+	*slot = copy;
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_opts_set_url(sluice_opts *o, const char *url)
+{
+	if (o == NULL)
+		return SLUICE_EINVAL;
+	return set_string(&o->url, url);
+}
+
+sluice_err
+sluice_opts_set_name(sluice_opts *o, const char *name)
+{
+	if (o == NULL)
+		return SLUICE_EINVAL;
+	return set_string(&o->name, name);
+}
+
+sluice_err
+sluice_opts_set_connect_timeout(sluice_opts *o, int ms)
+{
+	if (o == NULL || ms <= 0)
+		return SLUICE_EINVAL;
+	o->connect_timeout_ms = ms;
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_opts_set_request_timeout(sluice_opts *o, int ms)
+{
+	if (o == NULL || ms <= 0)
+		return SLUICE_EINVAL;
+	o->request_timeout_ms = ms;
+	return SLUICE_OK;
+}
+
+void
+opts_producer_defaults(sluice_producer_opts *po)
+{
+	po->batch_max_messages = DEFAULT_BATCH_MESSAGES;
+	po->batch_max_bytes = DEFAULT_BATCH_BYTES;
+	po->linger_ms = DEFAULT_LINGER_MS;
+	po->window = DEFAULT_WINDOW;
+	po->block = 1;
+}
+
+sluice_err
+sluice_producer_opts_alloc(sluice_producer_opts **out)
+{
+	if (out == NULL)
+		return SLUICE_EINVAL;
+	sluice_producer_opts *po = sl_alloc(sizeof(*po));
+	if (po == NULL)
+		return SLUICE_ENOMEM;
+	opts_producer_defaults(po);
+	*out = po;
+	return SLUICE_OK;
+}
+
+void
+sluice_producer_opts_free(sluice_producer_opts *po)
+{
+	sl_free(po);
+}
+
+sluice_err
+sluice_producer_opts_set_batch(sluice_producer_opts *po,
+    uint32_t max_messages, uint32_t max_bytes, uint32_t linger_ms)
+{
+	if (po == NULL || max_messages == 0 || max_bytes == 0 ||
+	    linger_ms > MAX_LINGER_MS)
+		return SLUICE_EINVAL;
+	po->batch_max_messages = max_messages;
+	po->batch_max_bytes = max_bytes;
+	po->linger_ms = linger_ms;
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_producer_opts_set_window(sluice_producer_opts *po, uint32_t max_in_flight)
+{
+	if (po == NULL || max_in_flight == 0)
+		return SLUICE_EINVAL;
+	po->window = max_in_flight;
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_producer_opts_set_block(sluice_producer_opts *po, int block)
+{
+	if (po == NULL)
+		return SLUICE_EINVAL;
+	po->block = block != 0;
+	return SLUICE_OK;
+}
