@@ -14,6 +14,7 @@
 #include "config.h"
 #include "inbox.h"
 #include "session.h"
+#include "subs.h"
 #include "tlog.h"
 
 /* Room for a raw rep0 backtrace: pipe id + request id, plus device hops. */
@@ -73,12 +74,21 @@ typedef struct broker {
 	int dirty_since_sync;    /* committed writes not yet fsynced */
 	uv_timer_t retention_timer;
 
+	/* Subscriptions (engine/subs): */
+	subs *subs;
+	uv_timer_t fetch_timer;    /* answers parked fetches at their deadline */
+	uv_timer_t watchdog_timer; /* lag, stuck deliveries, consumer leases */
+	uv_timer_t cursor_timer;   /* debounced cursor persistence */
+	int cursors_due;           /* persist changed cursors in the next batch */
+	int final_persist_done;
+
 	uv_signal_t sigint, sigterm;
 	broker_state state;
 	int exit_code;
 } broker;
 
 /* loop.c */
+uint64_t broker_now_ms(broker *b);
 int  broker_run(const broker_config *cfg);  /* returns the process exit code */
 void broker_read_resume(broker *b);
 void broker_read_pause(broker *b);
@@ -103,4 +113,17 @@ void reply_error(broker *b, const reply_to *to, sluice_err rv, const char *detai
 void handle_hello(broker *b, session *s, const reply_to *to, Sluice__Request *req);
 void handle_publish(broker *b, session *s, const reply_to *to,
     Sluice__Request *req, size_t frame_bytes);
+void handle_subscribe(broker *b, session *s, const reply_to *to, Sluice__Request *req);
+void handle_fetch(broker *b, session *s, const reply_to *to, Sluice__Request *req);
+void handle_ack(broker *b, session *s, const reply_to *to, Sluice__Request *req);
+void handle_unsubscribe(broker *b, session *s, const reply_to *to, Sluice__Request *req);
+
+/* subscribe.c glue: the engine's I/O and session cleanup. */
+extern const subs_io broker_subs_io;
+/* Detaches every consumer of a session that went away. */
+void broker_session_gone(broker *b, session *s);
+/* Finds a consumer the session owns; NULL (and an error reply) if not. */
+consumer *broker_consumer_of(broker *b, session *s, const reply_to *to, uint64_t id);
+/* Sends an already encoded reply frame. */
+void reply_send_frame(broker *b, const reply_to *to, const uint8_t *frame, size_t len);
 #endif

@@ -81,6 +81,35 @@ answer_all(broker *b, sluice_err rv)
 		broker_read_resume(b);
 }
 
+/*
+ * Hands the committed messages to the subscriptions: non-reliable ones get
+ * them from memory; reliable dispatchers of each touched topic are woken
+ * once per batch, however many messages it held.
+ */
+static void
+feed_subscriptions(broker *b)
+{
+	tlog_topic *woken[16];
+	size_t nwoken = 0;
+	for (pending_pub *p = b->committing; p != NULL; p = p->next) {
+		if (subs_topic_wants_messages(b->subs, p->topic))
+			subs_on_commit(b->subs, p->topic, p->req->publish->messages,
+			    p->req->publish->n_messages, p->base, p->publish_time_us);
+		size_t i = 0;
+		while (i < nwoken && woken[i] != p->topic)
+			i++;
+		if (i < nwoken)
+			continue;
+		if (nwoken == sizeof(woken) / sizeof(woken[0])) {
+			subs_wake(b->subs, p->topic); /* many topics: wake now */
+			continue;
+		}
+		woken[nwoken++] = p->topic;
+	}
+	for (size_t i = 0; i < nwoken; i++)
+		subs_wake(b->subs, woken[i]);
+}
+
 static void
 write_work(uv_work_t *w)
 {
@@ -100,6 +129,8 @@ write_done(uv_work_t *w, int status)
 	else
 		sl_error("group commit failed: %s; its publishes are refused",
 		    sluice_strerror(rv));
+	if (rv == SLUICE_OK)
+		feed_subscriptions(b);
 	answer_all(b, rv);
 	broker_stop_if_drained(b);
 }
@@ -127,6 +158,10 @@ fill_batch(broker *b, int64_t now)
 			sl_info("retention: %llu messages deleted",
 			    (unsigned long long) deleted);
 	}
+	if (b->cursors_due) {
+		b->cursors_due = 0;
+		subs_persist(b->subs, b->batch, 0);
+	}
 	return SLUICE_OK;
 }
 
@@ -134,7 +169,8 @@ void
 commit_on_prepare(uv_prepare_t *h)
 {
 	broker *b = h->data;
-	if (b->write_in_flight || (b->pending == NULL && !b->retention_due))
+	if (b->write_in_flight ||
+	    (b->pending == NULL && !b->retention_due && !b->cursors_due))
 		return;
 	b->committing = b->pending;
 	b->pending = NULL;

@@ -23,6 +23,10 @@ static const char usage[] =
     "                             awaits its write (default 67108864)\n"
     "  --retention-check-ms MS    how often retention runs (default 1000)\n"
     "  --auto-create-topics on|off create topics on first publish (default on)\n"
+    "  --cursor-flush-ms MS       how often changed cursors are written (default 5000)\n"
+    "  --watchdog-ms MS           subscription watchdog period (default 500)\n"
+    "  --consumer-lease-ms MS     close a consumer's connection after this long\n"
+    "                             without a request (default 15000)\n"
     "  --log-level LEVEL          debug | info | warn | error (default info)\n"
     "  -h, --help                 this text\n"
     "  -V, --version              the version\n";
@@ -58,7 +62,7 @@ int
 config_parse(broker_config *c, int argc, char **argv)
 {
 	enum { O_LISTEN = 256, O_DATA, O_FSYNC, O_FSYNC_MS, O_MAXMSG, O_MAXOUT,
-		O_MAXPEND, O_RET_MS, O_AUTO, O_LOG };
+		O_MAXPEND, O_RET_MS, O_AUTO, O_LOG, O_CURSOR_MS, O_WATCHDOG_MS, O_LEASE_MS };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "data", required_argument, NULL, O_DATA },
@@ -70,6 +74,9 @@ config_parse(broker_config *c, int argc, char **argv)
 		{ "retention-check-ms", required_argument, NULL, O_RET_MS },
 		{ "auto-create-topics", required_argument, NULL, O_AUTO },
 		{ "log-level", required_argument, NULL, O_LOG },
+		{ "cursor-flush-ms", required_argument, NULL, O_CURSOR_MS },
+		{ "watchdog-ms", required_argument, NULL, O_WATCHDOG_MS },
+		{ "consumer-lease-ms", required_argument, NULL, O_LEASE_MS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -84,6 +91,9 @@ config_parse(broker_config *c, int argc, char **argv)
 		.max_outstanding = 32,
 		.retention_check_ms = 1000,
 		.auto_create_topics = 1,
+		.cursor_flush_ms = 5000,
+		.watchdog_ms = 500,
+		.consumer_lease_ms = 15000,
 		.log_level = SL_LOG_INFO,
 	};
 	uint64_t v;
@@ -146,6 +156,21 @@ config_parse(broker_config *c, int argc, char **argv)
 				                "'%s' is not on or off\n", optarg);
 				return -1;
 			}
+			break;
+		case O_CURSOR_MS:
+			if (parse_u64("--cursor-flush-ms", optarg, 1, 3600000, &v))
+				return -1;
+			c->cursor_flush_ms = (uint32_t) v;
+			break;
+		case O_WATCHDOG_MS:
+			if (parse_u64("--watchdog-ms", optarg, 10, 3600000, &v))
+				return -1;
+			c->watchdog_ms = (uint32_t) v;
+			break;
+		case O_LEASE_MS:
+			if (parse_u64("--consumer-lease-ms", optarg, 100, 86400000, &v))
+				return -1;
+			c->consumer_lease_ms = (uint32_t) v;
 			break;
 		case O_LOG:
 			if (sl_log_parse_level(optarg, &c->log_level) != 0) {

@@ -20,6 +20,9 @@ typedef struct {
 	uint32_t max_outstanding;      /* --max-outstanding per connection */
 	uint32_t retention_check_ms;   /* --retention-check-ms */
 	int auto_create_topics;        /* --auto-create-topics on|off */
+	uint32_t cursor_flush_ms;      /* --cursor-flush-ms: cursor write debounce */
+	uint32_t watchdog_ms;          /* --watchdog-ms */
+	uint32_t consumer_lease_ms;    /* --consumer-lease-ms: silent consumers */
 	sl_log_level log_level;        /* --log-level */
 } broker_config;
 

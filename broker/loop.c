@@ -37,6 +37,9 @@ on_inbox(void *arg, const inbox_event *ev)
 		sl_debug("pipe %u: connected (%zu connections)", ev->pipe_id,
 		    sessions_count(&b->sessions));
 	} else {
+		session *s = sessions_find(&b->sessions, ev->pipe_id);
+		if (s != NULL && b->subs != NULL)
+			broker_session_gone(b, s);
 		sessions_remove(&b->sessions, ev->pipe_id);
 		sl_debug("pipe %u: disconnected", ev->pipe_id);
 	}
@@ -73,6 +76,7 @@ route(broker *b, nng_msg *m)
 		return;
 	}
 	s->outstanding++;
+	s->last_request_ms = broker_now_ms(b);
 
 	size_t len = nng_msg_len(m);
 	Sluice__Request *req = NULL;
@@ -96,12 +100,24 @@ route(broker *b, nng_msg *m)
 		handle_hello(b, s, &to, req);
 		break;
 	case SLUICE__REQUEST__BODY_PUBLISH:
+	case SLUICE__REQUEST__BODY_SUBSCRIBE:
+	case SLUICE__REQUEST__BODY_FETCH:
+	case SLUICE__REQUEST__BODY_ACK:
+	case SLUICE__REQUEST__BODY_UNSUBSCRIBE:
 		if (!s->hello_done) {
 			reply_error(b, &to, SLUICE_ENOHELLO,
 			    "handshake required: send Hello first");
 			codec_request_free(req);
-		} else {
+		} else if (req->body_case == SLUICE__REQUEST__BODY_PUBLISH) {
 			handle_publish(b, s, &to, req, len);
+		} else if (req->body_case == SLUICE__REQUEST__BODY_SUBSCRIBE) {
+			handle_subscribe(b, s, &to, req);
+		} else if (req->body_case == SLUICE__REQUEST__BODY_FETCH) {
+			handle_fetch(b, s, &to, req);
+		} else if (req->body_case == SLUICE__REQUEST__BODY_ACK) {
+			handle_ack(b, s, &to, req);
+		} else {
+			handle_unsubscribe(b, s, &to, req);
 		}
 		break;
 	default:
@@ -185,6 +201,54 @@ on_fsync_timer(uv_timer_t *h)
 		b->sync_in_flight = 0;
 }
 
+uint64_t
+broker_now_ms(broker *b)
+{
+	return uv_now(&b->loop);
+}
+
+static void
+on_fetch_timer(uv_timer_t *h)
+{
+	broker *b = h->data;
+	subs_expire_fetches(b->subs, broker_now_ms(b));
+}
+
+static void
+on_cursor_timer(uv_timer_t *h)
+{
+	broker *b = h->data;
+	b->cursors_due = 1;
+}
+
+/* A consumer's connection that sent nothing for a lease is presumed
+ * frozen (nng never reports a stopped peer): close it, so its unacked
+ * messages go to the others. */
+static void
+check_lease(session *s, void *arg)
+{
+	broker *b = arg;
+	uint64_t now = broker_now_ms(b);
+	if (s->nconsumers == 0 || s->closing ||
+	    now - s->last_request_ms < b->cfg.consumer_lease_ms)
+		return;
+	sl_warn("pipe %u: no request for %llu ms; closing it and redelivering "
+	        "what its consumers hold", s->pipe_id,
+	    (unsigned long long) (now - s->last_request_ms));
+	s->closing = 1;
+	nng_pipe p = NNG_PIPE_INITIALIZER;
+	p.id = s->pipe_id;
+	nng_pipe_close(p);
+}
+
+static void
+on_watchdog_timer(uv_timer_t *h)
+{
+	broker *b = h->data;
+	subs_watchdog(b->subs, broker_now_ms(b));
+	sessions_foreach(&b->sessions, check_lease, b);
+}
+
 static void
 on_retention_timer(uv_timer_t *h)
 {
@@ -198,6 +262,20 @@ broker_stop_if_drained(broker *b)
 	if (b->state != BROKER_DRAINING || !commit_is_idle(b) || b->sync_in_flight)
 		return;
 	b->state = BROKER_STOPPED;
+	/* Every cursor is written on a clean stop: acked stays acked. */
+	subs_persist(b->subs, b->batch, 1);
+	if (!tlog_batch_is_empty(b->batch)) {
+		tlog_batch_seal(b->batch);
+		sluice_err wrv = tlog_batch_write(b->batch, 1);
+		tlog_batch_done(b->batch, wrv);
+		if (wrv != SLUICE_OK) {
+			sl_error("final cursor write failed: %s", sluice_strerror(wrv));
+			b->exit_code = 1;
+		}
+	}
+	/* Parked fetches get their (empty) answers while pipes are open. */
+	subs_close(b->subs);
+	b->subs = NULL;
 	sluice_err rv = tlog_sync(b->log);
 	if (rv != SLUICE_OK) {
 		sl_error("final fsync failed: %s", sluice_strerror(rv));
@@ -207,6 +285,9 @@ broker_stop_if_drained(broker *b)
 	uv_close((uv_handle_t *) &b->prepare, NULL);
 	uv_close((uv_handle_t *) &b->fsync_timer, NULL);
 	uv_close((uv_handle_t *) &b->retention_timer, NULL);
+	uv_close((uv_handle_t *) &b->fetch_timer, NULL);
+	uv_close((uv_handle_t *) &b->watchdog_timer, NULL);
+	uv_close((uv_handle_t *) &b->cursor_timer, NULL);
 	uv_close((uv_handle_t *) &b->sigint, NULL);
 	uv_close((uv_handle_t *) &b->sigterm, NULL);
 	/* Give the last acks a moment to leave before the pipes close. */
@@ -284,6 +365,18 @@ start_handles(broker *b)
 	uv_timer_start(&b->retention_timer, on_retention_timer,
 	    b->cfg.retention_check_ms, b->cfg.retention_check_ms);
 
+	uv_timer_init(&b->loop, &b->fetch_timer);
+	b->fetch_timer.data = b;
+	uv_timer_start(&b->fetch_timer, on_fetch_timer, 20, 20);
+	uv_timer_init(&b->loop, &b->watchdog_timer);
+	b->watchdog_timer.data = b;
+	uv_timer_start(&b->watchdog_timer, on_watchdog_timer, b->cfg.watchdog_ms,
+	    b->cfg.watchdog_ms);
+	uv_timer_init(&b->loop, &b->cursor_timer);
+	b->cursor_timer.data = b;
+	uv_timer_start(&b->cursor_timer, on_cursor_timer, b->cfg.cursor_flush_ms,
+	    b->cfg.cursor_flush_ms);
+
 	uv_signal_init(&b->loop, &b->sigint);
 	uv_signal_init(&b->loop, &b->sigterm);
 	b->sigint.data = b->sigterm.data = b;
@@ -316,6 +409,14 @@ broker_run(const broker_config *cfg)
 		uv_loop_close(&b.loop);
 		return 1;
 	}
+	subs_io io = broker_subs_io;
+	io.arg = &b;
+	if ((rv = subs_open(&b.subs, b.log, &io)) != SLUICE_OK) {
+		fprintf(stderr, "sluiced: cannot load subscriptions: %s\n", sluice_strerror(rv));
+		tlog_close(b.log);
+		uv_loop_close(&b.loop);
+		return 1;
+	}
 	if ((rv = tlog_batch_alloc(b.log, &b.batch)) != SLUICE_OK ||
 	    (rv = sessions_init(&b.sessions)) != SLUICE_OK ||
 	    inbox_init(&b.inbox, &b.loop, on_inbox, &b) != 0) {
@@ -336,6 +437,7 @@ broker_run(const broker_config *cfg)
 	uv_run(&b.loop, UV_RUN_DEFAULT);
 	sl_info("stopped cleanly");
 out:
+	subs_close(b.subs);
 	inbox_fini(&b.inbox);
 	sessions_fini(&b.sessions);
 	tlog_batch_free(b.batch);

@@ -21,15 +21,34 @@ reply_to_from_msg(reply_to *to, nng_msg *m, uint64_t request_id)
 	to->request_id = request_id;
 }
 
-void
-reply_send(broker *b, const reply_to *to, Sluice__Reply *r)
+/* Counts the reply against the session; returns it if it is still there. */
+static session *
+answered(broker *b, const reply_to *to)
 {
 	session *s = sessions_find(&b->sessions, to->pipe_id);
 	if (s != NULL && s->outstanding > 0)
 		s->outstanding--;
 	if (s == NULL || s->closing)
-		return; /* the connection is gone: nobody to answer */
+		return NULL; /* the connection is gone: nobody to answer */
+	return s;
+}
 
+static void
+send_msg(broker *b, const reply_to *to, nng_msg *m)
+{
+	int rv;
+	if ((rv = nng_msg_header_append(m, to->hdr, to->hdrlen)) != 0 ||
+	    (rv = nng_sendmsg(b->sock, m, NNG_FLAG_NONBLOCK)) != 0) {
+		sl_warn("reply to pipe %u dropped: %s", to->pipe_id, nng_strerror(rv));
+		nng_msg_free(m);
+	}
+}
+
+void
+reply_send(broker *b, const reply_to *to, Sluice__Reply *r)
+{
+	if (answered(b, to) == NULL)
+		return;
 	r->request_id = to->request_id;
 	size_t len = codec_reply_size(r);
 	nng_msg *m;
@@ -39,11 +58,22 @@ reply_send(broker *b, const reply_to *to, Sluice__Reply *r)
 		return;
 	}
 	codec_reply_pack(r, nng_msg_body(m));
-	if ((rv = nng_msg_header_append(m, to->hdr, to->hdrlen)) != 0 ||
-	    (rv = nng_sendmsg(b->sock, m, NNG_FLAG_NONBLOCK)) != 0) {
-		sl_warn("reply to pipe %u dropped: %s", to->pipe_id, nng_strerror(rv));
-		nng_msg_free(m);
+	send_msg(b, to, m);
+}
+
+void
+reply_send_frame(broker *b, const reply_to *to, const uint8_t *frame, size_t len)
+{
+	if (answered(b, to) == NULL)
+		return;
+	nng_msg *m;
+	int rv;
+	if ((rv = nng_msg_alloc(&m, len)) != 0) {
+		sl_error("reply: %s", nng_strerror(rv));
+		return;
 	}
+	memcpy(nng_msg_body(m), frame, len);
+	send_msg(b, to, m);
 }
 
 void

@@ -11,6 +11,7 @@ session_free(session *s)
 	if (s == NULL)
 		return;
 	sl_free(s->client_name);
+	sl_free(s->consumers);
 	sl_free(s);
 }
 
@@ -78,4 +79,49 @@ size_t
 sessions_count(const sessions *ss)
 {
 	return strmap_count(ss->by_pipe);
+}
+
+sluice_err
+session_add_consumer(session *s, uint64_t id)
+{
+	if (s->nconsumers == s->cap_consumers) {
+		size_t cap = s->cap_consumers ? s->cap_consumers * 2 : 4;
+		uint64_t *n = sl_realloc(s->consumers, cap * sizeof(*n));
+		if (n == NULL)
+			return SLUICE_ENOMEM;
+		s->consumers = n;
+		s->cap_consumers = cap;
+	}
+	s->consumers[s->nconsumers++] = id;
+	return SLUICE_OK;
+}
+
+void
+session_remove_consumer(session *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->nconsumers; i++) {
+		if (s->consumers[i] == id) {
+			s->consumers[i] = s->consumers[--s->nconsumers];
+			return;
+		}
+	}
+}
+
+typedef struct {
+	void (*fn)(session *, void *);
+	void *arg;
+} visit;
+
+static void
+visit_cb(void *val, void *arg)
+{
+	visit *v = arg;
+	v->fn(val, v->arg);
+}
+
+void
+sessions_foreach(sessions *ss, void (*fn)(session *s, void *arg), void *arg)
+{
+	visit v = { fn, arg };
+	strmap_foreach(ss->by_pipe, visit_cb, &v);
 }

@@ -18,6 +18,9 @@ typedef struct session {
 	char *client_name;     /* from Hello; owned */
 	uint32_t outstanding;  /* requests read but not yet answered */
 	int closing;           /* we closed the pipe; drop its requests */
+	uint64_t last_request_ms; /* loop time of its last request: the lease */
+	uint64_t *consumers;   /* ids of its consumers */
+	size_t nconsumers, cap_consumers;
 } session;
 
 typedef struct {
@@ -32,4 +35,8 @@ session   *sessions_find(sessions *ss, uint32_t pipe_id);
 session   *sessions_add(sessions *ss, uint32_t pipe_id);
 void       sessions_remove(sessions *ss, uint32_t pipe_id);
 size_t     sessions_count(const sessions *ss);
+sluice_err session_add_consumer(session *s, uint64_t id);
+void       session_remove_consumer(session *s, uint64_t id);
+/* Visits every session; fn must not add or remove sessions. */
+void sessions_foreach(sessions *ss, void (*fn)(session *s, void *arg), void *arg);
 #endif

@@ -120,3 +120,132 @@ sl_mono_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 }
+
+/* Protobuf wire format: tags are (field << 3) | wire type. */
+#define HEADROOM 24
+#define TAG_VARINT(f) ((uint8_t) ((f) << 3))
+#define TAG_BYTES(f) ((uint8_t) (((f) << 3) | 2))
+enum {
+	REPLY_REQUEST_ID = 1, REPLY_DELIVER = 13,
+	DELIVER_RECORDS = 1, DELIVER_ACTIVE = 2, DELIVER_DROPPED = 3,
+	RECORD_OFFSET = 1, RECORD_ATTEMPT = 2, RECORD_MESSAGE = 3,
+};
+
+static size_t
+varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static size_t
+put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t) (v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t) v;
+	return n;
+}
+
+void
+codec_deliver_init(codec_deliver *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void
+codec_deliver_fini(codec_deliver *d)
+{
+	sl_free(d->buf);
+	memset(d, 0, sizeof(*d));
+}
+
+void
+codec_deliver_reset(codec_deliver *d)
+{
+	d->len = HEADROOM;
+	d->nrecords = 0;
+	d->body_bytes = 0;
+}
+
+static sluice_err
+reserve(codec_deliver *d, size_t more)
+{
+	if (d->buf == NULL) {
+		d->len = HEADROOM;
+		d->cap = 0;
+	}
+	if (d->len + more <= d->cap)
+		return SLUICE_OK;
+	size_t cap = d->cap ? d->cap : 4096;
+	while (cap < d->len + more)
+		cap *= 2;
+	uint8_t *b = sl_realloc(d->buf, cap);
+	if (b == NULL)
+		return SLUICE_ENOMEM;
+	d->buf = b;
+	d->cap = cap;
+	return SLUICE_OK;
+}
+
+sluice_err
+codec_deliver_add(codec_deliver *d, uint64_t offset, uint32_t attempt,
+    const void *stored, size_t len)
+{
+	size_t rec = 1 + varint_len(offset) + 1 + varint_len(attempt) + 1 +
+	    varint_len(len) + len;
+	sluice_err rv = reserve(d, 1 + varint_len(rec) + rec);
+	if (rv != SLUICE_OK)
+		return rv;
+	uint8_t *p = d->buf + d->len;
+	*p++ = TAG_BYTES(DELIVER_RECORDS);
+	p += put_varint(p, rec);
+	*p++ = TAG_VARINT(RECORD_OFFSET);
+	p += put_varint(p, offset);
+	*p++ = TAG_VARINT(RECORD_ATTEMPT);
+	p += put_varint(p, attempt);
+	*p++ = TAG_BYTES(RECORD_MESSAGE);
+	p += put_varint(p, len);
+	if (len > 0)
+		memcpy(p, stored, len);
+	p += len;
+	d->body_bytes += (size_t) (p - (d->buf + d->len));
+	d->len = (size_t) (p - d->buf);
+	d->nrecords++;
+	return SLUICE_OK;
+}
+
+sluice_err
+codec_deliver_finish(codec_deliver *d, uint64_t request_id, int active,
+    uint64_t dropped, const uint8_t **frame, size_t *flen)
+{
+	sluice_err rv = reserve(d, 2 + 10);
+	if (rv != SLUICE_OK)
+		return rv;
+	if (active) {
+		d->buf[d->len++] = TAG_VARINT(DELIVER_ACTIVE);
+		d->buf[d->len++] = 1;
+	}
+	if (dropped > 0) {
+		d->buf[d->len++] = TAG_VARINT(DELIVER_DROPPED);
+		d->len += put_varint(d->buf + d->len, dropped);
+	}
+	size_t body = d->len - HEADROOM;
+	uint8_t hdr[HEADROOM];
+	size_t h = 0;
+	hdr[h++] = TAG_VARINT(REPLY_REQUEST_ID);
+	h += put_varint(hdr + h, request_id);
+	hdr[h++] = TAG_BYTES(REPLY_DELIVER);
+	h += put_varint(hdr + h, body);
+	memcpy(d->buf + HEADROOM - h, hdr, h);
+	*frame = d->buf + HEADROOM - h;
+	*flen = body + h;
+	return SLUICE_OK;
+}

@@ -43,6 +43,29 @@ size_t codec_topic_meta_pack(const Sluice__TopicMeta *m, uint8_t *buf);
  */
 uint64_t codec_message_bytes(const Sluice__Message *m);
 
+/*
+ * A Deliver reply built straight from stored records' bytes (each an
+ * encoded StoredMessage, as kept in RocksDB), so the broker's delivery path
+ * never decodes a message. The field numbers are those of sluice.proto's
+ * Reply, Deliver and Record; test_codec checks the result against
+ * protobuf-c's own decoder.
+ */
+typedef struct {
+	uint8_t *buf;     /* headroom, then the Deliver body */
+	size_t len, cap;
+	size_t nrecords;
+	size_t body_bytes; /* bytes of records added */
+} codec_deliver;
+
+void       codec_deliver_init(codec_deliver *d);
+void       codec_deliver_fini(codec_deliver *d);
+void       codec_deliver_reset(codec_deliver *d); /* keeps the buffer */
+sluice_err codec_deliver_add(codec_deliver *d, uint64_t offset,
+    uint32_t attempt, const void *stored, size_t len);
+/* Completes the frame; *frame points into d, valid until the next call. */
+sluice_err codec_deliver_finish(codec_deliver *d, uint64_t request_id,
+    int active, uint64_t dropped, const uint8_t **frame, size_t *flen);
+
 /* Wall clock in microseconds since the epoch; monotonic clock in ns. */
 int64_t  sl_now_us(void);
 uint64_t sl_mono_ns(void);

@@ -161,3 +161,16 @@ tlog_sync(tlog *l)
 {
 	return rdb_sync_wal(l->db);
 }
+
+void
+tlog_batch_put_meta(tlog_batch *b, const void *k, size_t klen, const void *v,
+    size_t vlen)
+{
+	rdb_batch_put(b->wb, RDB_CF_META, k, klen, v, vlen);
+}
+
+void
+tlog_batch_delete_meta(tlog_batch *b, const void *k, size_t klen)
+{
+	rdb_batch_delete(b->wb, RDB_CF_META, k, klen);
+}

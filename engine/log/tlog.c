@@ -310,3 +310,84 @@ tlog_read(tlog *l, tlog_topic *t, uint64_t from, size_t max, tlog_read_cb cb,
 	rdb_iter_close(it);
 	return rv;
 }
+
+uint32_t
+tlog_topic_id(const tlog_topic *t)
+{
+	return t->id;
+}
+
+sluice_err
+tlog_read_raw(tlog *l, tlog_topic *t, uint64_t from, size_t max,
+    tlog_read_raw_cb cb, void *arg)
+{
+	uint8_t lo[KEYS_MSG_LEN], hi[KEYS_MSG_LEN];
+	if (from >= t->head || max == 0)
+		return SLUICE_OK;
+	keys_msg(lo, t->id, from);
+	keys_msg(hi, t->id, t->head);
+	rdb_iter *it;
+	sluice_err rv;
+	if ((rv = rdb_iter_open(&it, l->db, RDB_CF_MESSAGES, lo, sizeof(lo), hi,
+	         sizeof(hi))) != SLUICE_OK)
+		return rv;
+	size_t n = 0;
+	for (rdb_iter_seek_first(it); rdb_iter_valid(it) && n < max;
+	     rdb_iter_next(it), n++) {
+		size_t vlen;
+		uint64_t off;
+		if (!tlog_iter_offset(it, &off)) {
+			rv = SLUICE_ECORRUPT;
+			break;
+		}
+		const void *v = rdb_iter_value(it, &vlen);
+		if (cb(arg, off, v, vlen))
+			break;
+	}
+	if (rv == SLUICE_OK)
+		rv = rdb_iter_status(it);
+	rdb_iter_close(it);
+	return rv;
+}
+
+sluice_err
+tlog_meta_write_sync(tlog *l, const void *k, size_t klen, const void *v, size_t vlen)
+{
+	rdb_batch *wb;
+	sluice_err rv = rdb_batch_alloc(&wb, l->db);
+	if (rv != SLUICE_OK)
+		return rv;
+	if (v != NULL)
+		rdb_batch_put(wb, RDB_CF_META, k, klen, v, vlen);
+	else
+		rdb_batch_delete(wb, RDB_CF_META, k, klen);
+	rv = rdb_batch_write(wb, 1);
+	rdb_batch_free(wb);
+	return rv;
+}
+
+sluice_err
+tlog_meta_scan(tlog *l, const char *prefix, tlog_meta_cb cb, void *arg)
+{
+	size_t plen = strlen(prefix);
+	char upper[64];
+	if (plen == 0 || plen >= sizeof(upper))
+		return SLUICE_EINVAL;
+	memcpy(upper, prefix, plen);
+	upper[plen - 1]++; /* the first key past the prefix */
+	rdb_iter *it;
+	sluice_err rv = rdb_iter_open(&it, l->db, RDB_CF_META, prefix, plen, upper, plen);
+	if (rv != SLUICE_OK)
+		return rv;
+	for (rdb_iter_seek_first(it); rdb_iter_valid(it) && rv == SLUICE_OK;
+	     rdb_iter_next(it)) {
+		size_t klen, vlen;
+		const void *k = rdb_iter_key(it, &klen);
+		const void *v = rdb_iter_value(it, &vlen);
+		rv = cb(arg, k, klen, v, vlen);
+	}
+	if (rv == SLUICE_OK)
+		rv = rdb_iter_status(it);
+	rdb_iter_close(it);
+	return rv;
+}

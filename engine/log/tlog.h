@@ -87,4 +87,28 @@ typedef int (*tlog_read_cb)(
     void *arg, uint64_t offset, const Sluice__StoredMessage *m);
 sluice_err tlog_read(tlog *l, tlog_topic *t, uint64_t from, size_t max,
     tlog_read_cb cb, void *arg);
+
+/*
+ * Reads committed messages as their stored bytes (an encoded
+ * StoredMessage), borrowed for the call: the fast path for delivery, which
+ * copies them into a frame without decoding.
+ */
+typedef int (*tlog_read_raw_cb)(
+    void *arg, uint64_t offset, const void *val, size_t len);
+sluice_err tlog_read_raw(tlog *l, tlog_topic *t, uint64_t from, size_t max,
+    tlog_read_raw_cb cb, void *arg);
+
+/* Metadata records of other modules (subscriptions, cursors) join the
+ * group commit: they are written atomically with the batch. */
+void tlog_batch_put_meta(tlog_batch *b, const void *k, size_t klen,
+    const void *v, size_t vlen);
+void tlog_batch_delete_meta(tlog_batch *b, const void *k, size_t klen);
+/* Writes (v != NULL) or deletes one metadata record now, fsynced. */
+sluice_err tlog_meta_write_sync(tlog *l, const void *k, size_t klen,
+    const void *v, size_t vlen);
+/* Visits metadata records whose keys start with prefix, in key order. */
+typedef sluice_err (*tlog_meta_cb)(void *arg, const void *k, size_t klen,
+    const void *v, size_t vlen);
+sluice_err tlog_meta_scan(tlog *l, const char *prefix, tlog_meta_cb cb, void *arg);
+uint32_t tlog_topic_id(const tlog_topic *t);
 #endif

@@ -101,3 +101,142 @@ raw_publish(raw_conn *c, const char *topic, size_t n, const char *text,
 	free(ptrs);
 	return st;
 }
+
+uint32_t
+raw_subscribe_req(raw_conn *c, const Sluice__Subscribe *s, uint64_t *id)
+{
+	Sluice__Request req = SLUICE__REQUEST__INIT;
+	req.request_id = 3;
+	req.body_case = SLUICE__REQUEST__BODY_SUBSCRIBE;
+	req.subscribe = (Sluice__Subscribe *) s;
+	Sluice__Reply *r;
+	if (raw_call(c, &req, &r) != 0)
+		return 9999;
+	uint32_t st = r->status;
+	if (st == 0 && id != NULL)
+		*id = r->subscribe->consumer_id;
+	codec_reply_free(r);
+	return st;
+}
+
+uint32_t
+raw_subscribe(raw_conn *c, const char *topic, const char *sub, Sluice__SubType type,
+    Sluice__SubMode mode, uint32_t window, Sluice__StartAt start, uint64_t *id)
+{
+	Sluice__Subscribe s = SLUICE__SUBSCRIBE__INIT;
+	s.topic = (char *) topic;
+	s.subscription = (char *) sub;
+	s.type = type;
+	s.mode = mode;
+	s.window = window;
+	s.start = start;
+	s.consumer_name = (char *) "raw-consumer";
+	return raw_subscribe_req(c, &s, id);
+}
+
+/* Ranges of single offsets. */
+static Sluice__AckRange **
+ranges_of(const uint64_t *offs, size_t n, Sluice__AckRange **store)
+{
+	Sluice__AckRange *r = calloc(n ? n : 1, sizeof(*r));
+	Sluice__AckRange **p = calloc(n ? n : 1, sizeof(*p));
+	for (size_t i = 0; i < n; i++) {
+		r[i] = (Sluice__AckRange) SLUICE__ACK_RANGE__INIT;
+		r[i].first = r[i].last = offs[i];
+		p[i] = &r[i];
+	}
+	*store = r;
+	return p;
+}
+
+int
+raw_fetch(raw_conn *c, uint64_t id, uint32_t max, uint32_t wait_ms,
+    const uint64_t *acks, size_t nacks, Sluice__Reply **out)
+{
+	Sluice__AckRange *store;
+	Sluice__AckRange **p = ranges_of(acks, nacks, &store);
+	Sluice__Fetch f = SLUICE__FETCH__INIT;
+	f.consumer_id = id;
+	f.max_records = max;
+	f.max_wait_ms = wait_ms;
+	f.n_acks = nacks;
+	f.acks = p;
+	Sluice__Request req = SLUICE__REQUEST__INIT;
+	req.request_id = 4;
+	req.body_case = SLUICE__REQUEST__BODY_FETCH;
+	req.fetch = &f;
+	int rv = raw_call(c, &req, out);
+	free(store);
+	free(p);
+	return rv;
+}
+
+static uint32_t
+ack_call(raw_conn *c, Sluice__Ack *a, uint32_t *applied, uint32_t *ignored)
+{
+	Sluice__Request req = SLUICE__REQUEST__INIT;
+	req.request_id = 5;
+	req.body_case = SLUICE__REQUEST__BODY_ACK;
+	req.ack = a;
+	Sluice__Reply *r;
+	if (raw_call(c, &req, &r) != 0)
+		return 9999;
+	uint32_t st = r->status;
+	if (st == 0 && r->body_case == SLUICE__REPLY__BODY_ACK) {
+		if (applied != NULL)
+			*applied = r->ack->applied;
+		if (ignored != NULL)
+			*ignored = r->ack->ignored;
+	}
+	codec_reply_free(r);
+	return st;
+}
+
+uint32_t
+raw_ack(raw_conn *c, uint64_t id, const uint64_t *offs, size_t n, int nack,
+    uint32_t *applied, uint32_t *ignored)
+{
+	Sluice__AckRange *store;
+	Sluice__AckRange **p = ranges_of(offs, n, &store);
+	Sluice__Ack a = SLUICE__ACK__INIT;
+	a.consumer_id = id;
+	if (nack) {
+		a.n_nacks = n;
+		a.nacks = p;
+	} else {
+		a.n_ranges = n;
+		a.ranges = p;
+	}
+	uint32_t st = ack_call(c, &a, applied, ignored);
+	free(store);
+	free(p);
+	return st;
+}
+
+uint32_t
+raw_ack_cumulative(raw_conn *c, uint64_t id, uint64_t upto)
+{
+	Sluice__Ack a = SLUICE__ACK__INIT;
+	a.consumer_id = id;
+	a.has_cumulative = 1;
+	a.cumulative = upto;
+	return ack_call(c, &a, NULL, NULL);
+}
+
+uint32_t
+raw_unsubscribe(raw_conn *c, uint64_t id, int delete_sub)
+{
+	Sluice__Unsubscribe u = SLUICE__UNSUBSCRIBE__INIT;
+	u.consumer_id = id;
+	u.delete_subscription = delete_sub;
+	Sluice__Request req = SLUICE__REQUEST__INIT;
+	req.request_id = 6;
+	req.body_case = SLUICE__REQUEST__BODY_UNSUBSCRIBE;
+	req.unsubscribe = &u;
+	Sluice__Reply *r;
+	if (raw_call(c, &req, &r) != 0)
+		return 9999;
+	uint32_t st = r->status;
+	codec_reply_free(r);
+	return st;
+}

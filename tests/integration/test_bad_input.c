@@ -71,7 +71,7 @@ Test(bad_input, unknown_frame_type_is_refused_by_name)
 	raw_conn c;
 	cr_assert_eq(raw_open(&c, bp.url), 0);
 	cr_assert_eq(raw_hello(&c, SLUICE_PROTOCOL_VERSION), SLUICE_OK);
-	const uint8_t future[] = { 0x08, 0x05, 0x62, 0x00 }; /* field 12 */
+	const uint8_t future[] = { 0x08, 0x05, 0xa2, 0x01, 0x00 }; /* field 20 */
 	Sluice__Reply *r;
 	cr_assert_eq(raw_call_bytes(&c, future, sizeof(future), &r), 0);
 	cr_assert_eq(r->status, SLUICE_EUNKNOWNFRAME);

@@ -60,7 +60,11 @@ extern "C" {
 	X(EBUSY, 207, "broker busy: too many outstanding requests")          \
 	X(ESHUTDOWN, 208, "broker shutting down")                            \
 	X(EEMPTY, 209, "empty publish: no messages")                         \
-	X(EEXISTS, 210, "already exists")
+	X(EEXISTS, 210, "already exists")                                    \
+	X(ECONSUMERBUSY, 211, "consumer busy: the subscription is exclusive") \
+	X(ESUBMISMATCH, 212, "subscription exists with another type or mode") \
+	X(ENOCONSUMER, 213, "no such consumer")                              \
+	X(ENOTSUPP, 214, "not supported for this subscription type")
 
 typedef enum {
 #define SLUICE_ERR_ENUM(name, val, text) SLUICE_##name = val,
@@ -205,6 +209,132 @@ SLUICE_API sluice_err sluice_publish(
  * them met since the last flush, or SLUICE_OK.
  */
 SLUICE_API sluice_err sluice_producer_flush(sluice_producer *p);
+
+/* ---- consumers -------------------------------------------------------- */
+
+typedef struct sluice_consumer sluice_consumer;
+typedef struct sluice_consumer_opts sluice_consumer_opts;
+typedef struct sluice_record sluice_record;
+
+/* Subscription types, delivery modes, overflow strategies, start points:
+ * the values match proto/sluice.proto. */
+typedef enum {
+	SLUICE_SUB_EXCLUSIVE = 0, /* one consumer; others get ECONSUMERBUSY */
+	SLUICE_SUB_FAILOVER = 1,  /* one active consumer, the rest stand by */
+	SLUICE_SUB_SHARED = 2     /* round-robin over consumers with room */
+} sluice_sub_type;
+
+typedef enum {
+	SLUICE_RELIABLE = 0,     /* durable cursor, acks, at-least-once */
+	SLUICE_NON_RELIABLE = 1  /* from memory, no acks, at-most-once */
+} sluice_sub_mode;
+
+typedef enum {
+	SLUICE_DROP_NEWEST = 0,
+	SLUICE_DROP_OLDEST = 1,
+	SLUICE_BLOCK = 2         /* the publisher waits */
+} sluice_overflow;
+
+typedef enum {
+	SLUICE_START_LATEST = 0,
+	SLUICE_START_EARLIEST = 1,
+	SLUICE_START_OFFSET = 2
+} sluice_start;
+
+/*
+ * Consumer options, defaults: exclusive, reliable, window 1000, a new
+ * subscription starts at the latest offset, consumer name "libsluice",
+ * priority 0, non-reliable overflow drop_newest with a queue of the
+ * window's size.
+ */
+SLUICE_API sluice_err sluice_consumer_opts_alloc(sluice_consumer_opts **out);
+SLUICE_API void sluice_consumer_opts_free(sluice_consumer_opts *co);
+SLUICE_API sluice_err sluice_consumer_opts_set_type(
+    sluice_consumer_opts *co, sluice_sub_type type);
+SLUICE_API sluice_err sluice_consumer_opts_set_mode(
+    sluice_consumer_opts *co, sluice_sub_mode mode);
+/* window: 1..65535 unacked messages; 1 = strictly one in flight. */
+SLUICE_API sluice_err sluice_consumer_opts_set_window(
+    sluice_consumer_opts *co, uint32_t window);
+SLUICE_API sluice_err sluice_consumer_opts_set_start(
+    sluice_consumer_opts *co, sluice_start start, uint64_t offset);
+SLUICE_API sluice_err sluice_consumer_opts_set_name(
+    sluice_consumer_opts *co, const char *name);
+SLUICE_API sluice_err sluice_consumer_opts_set_priority(
+    sluice_consumer_opts *co, int32_t priority);
+/* Non-reliable only: per-consumer queue bound and what a full one does. */
+SLUICE_API sluice_err sluice_consumer_opts_set_overflow(
+    sluice_consumer_opts *co, sluice_overflow overflow, uint32_t queue_size);
+
+/*
+ * sluice_consumer_open subscribes to topic under subscription (creating
+ * it with the options' type, mode and start when it does not exist) and
+ * starts fetching. Errors: SLUICE_ECONSUMERBUSY (exclusive subscription
+ * already has a consumer), SLUICE_ESUBMISMATCH (it exists with another
+ * type or mode), SLUICE_EBADTOPIC, SLUICE_ENOTOPIC.
+ */
+SLUICE_API sluice_err sluice_consumer_open(sluice_consumer **out,
+    sluice_client *c, const char *topic, const char *subscription,
+    const sluice_consumer_opts *co);
+/*
+ * sluice_consumer_close sends pending acks, detaches the consumer (its
+ * unacked messages go to other consumers) and frees it. The subscription
+ * and its cursor remain.
+ */
+SLUICE_API sluice_err sluice_consumer_close(sluice_consumer *k);
+/* Like close, and deletes the subscription with its cursor. */
+SLUICE_API sluice_err sluice_consumer_unsubscribe(sluice_consumer *k);
+
+/*
+ * sluice_receive waits up to timeout_ms (-1: forever, 0: poll) for the
+ * next message; *out is the caller's to free with sluice_record_free.
+ * SLUICE_ETIMEDOUT when none came. Never more than the window are held
+ * unacked: a reliable consumer must ack to receive more.
+ */
+SLUICE_API sluice_err sluice_receive(
+    sluice_consumer *k, sluice_record **out, int timeout_ms);
+
+/*
+ * Callback style: handler runs on a library thread for each message, in
+ * order; the record is the handler's to free. Set it before the first
+ * message arrives (right after open) or not at all: sluice_receive then
+ * returns SLUICE_EINVAL.
+ */
+typedef void (*sluice_message_cb)(
+    sluice_consumer *k, sluice_record *r, void *arg);
+SLUICE_API sluice_err sluice_consumer_set_handler(
+    sluice_consumer *k, sluice_message_cb cb, void *arg);
+
+/* Acks are batched and sent with the next fetch or within a few ms. */
+SLUICE_API sluice_err sluice_ack(sluice_consumer *k, uint64_t offset);
+/* Everything up to and including offset (exclusive and failover only:
+ * SLUICE_ENOTSUPP otherwise). */
+SLUICE_API sluice_err sluice_ack_cumulative(sluice_consumer *k, uint64_t offset);
+/* Asks for redelivery of offset now. */
+SLUICE_API sluice_err sluice_nack(sluice_consumer *k, uint64_t offset);
+/* Sends the pending acks and waits for the broker to apply them. */
+SLUICE_API sluice_err sluice_consumer_flush_acks(sluice_consumer *k);
+
+/* Failover: whether this consumer is the active one (last reply's view). */
+SLUICE_API int sluice_consumer_is_active(const sluice_consumer *k);
+/* Non-reliable: messages the broker dropped for this consumer so far. */
+SLUICE_API uint64_t sluice_consumer_dropped(const sluice_consumer *k);
+
+/* A received message. Pointers stay valid until sluice_record_free. */
+SLUICE_API void sluice_record_free(sluice_record *r);
+SLUICE_API uint64_t sluice_record_offset(const sluice_record *r);
+SLUICE_API uint32_t sluice_record_attempt(const sluice_record *r);
+SLUICE_API const void *sluice_record_payload(const sluice_record *r, size_t *len);
+/* NULL when the message has no key. */
+SLUICE_API const void *sluice_record_key(const sluice_record *r, size_t *len);
+/* The value of property name, or NULL. */
+SLUICE_API const char *sluice_record_property(const sluice_record *r, const char *name);
+SLUICE_API size_t sluice_record_property_count(const sluice_record *r);
+SLUICE_API sluice_err sluice_record_property_at(const sluice_record *r,
+    size_t i, const char **key, const char **value);
+SLUICE_API int64_t sluice_record_publish_time(const sluice_record *r);
+SLUICE_API int64_t sluice_record_event_time(const sluice_record *r);
+SLUICE_API uint64_t sluice_record_sequence(const sluice_record *r);
 
 /* Topic names: 1-255 characters of [A-Za-z0-9._/-]. */
 SLUICE_API int sluice_topic_name_is_valid(const char *name);

@@ -93,9 +93,9 @@ Test(codec, truncated_and_garbage_frames_are_bad_frames_not_crashes)
 
 Test(codec, unknown_request_type_decodes_with_no_body)
 {
-	/* request_id = 5 (field 1), then field 12 (a future request type)
+	/* request_id = 5 (field 1), then field 20 (a future request type)
 	 * as an empty length-delimited value. */
-	const uint8_t frame[] = { 0x08, 0x05, 0x62, 0x00 };
+	const uint8_t frame[] = { 0x08, 0x05, 0xa2, 0x01, 0x00 };
 	Sluice__Request *r;
 	cr_assert_eq(codec_request_unpack(frame, sizeof(frame), &r), SLUICE_OK);
 	cr_assert_eq(r->request_id, 5);
@@ -135,4 +135,47 @@ Test(codec, topic_name_rule)
 	cr_assert_not(sluice_topic_name_is_valid(NULL));
 	cr_assert_not(sluice_topic_name_is_valid("a b"));
 	cr_assert_not(sluice_topic_name_is_valid("ümlaut"));
+}
+
+Test(codec, deliver_frame_built_from_stored_bytes_decodes_with_protobuf_c)
+{
+	Sluice__StoredMessage sm = SLUICE__STORED_MESSAGE__INIT;
+	sm.payload.data = (uint8_t *) "payload";
+	sm.payload.len = 7;
+	sm.publish_time_us = 123456789;
+	sm.has_key = 1;
+	sm.key.data = (uint8_t *) "k";
+	sm.key.len = 1;
+	uint8_t stored[128];
+	size_t slen = codec_stored_pack(&sm, stored);
+
+	codec_deliver d;
+	codec_deliver_init(&d);
+	for (int round = 0; round < 2; round++) {
+		codec_deliver_reset(&d);
+		cr_assert_eq(codec_deliver_add(&d, 0, 1, stored, slen), SLUICE_OK);
+		cr_assert_eq(codec_deliver_add(&d, 300000000000ull, 7, stored, slen), SLUICE_OK);
+		cr_assert_eq(codec_deliver_add(&d, 5, 2, "", 0), SLUICE_OK);
+		const uint8_t *frame;
+		size_t flen;
+		cr_assert_eq(codec_deliver_finish(&d, 4242, round, 99, &frame, &flen), SLUICE_OK);
+		Sluice__Reply *r;
+		cr_assert_eq(codec_reply_unpack(frame, flen, &r), SLUICE_OK);
+		cr_assert_eq(r->request_id, 4242);
+		cr_assert_eq(r->status, 0);
+		cr_assert_eq(r->body_case, SLUICE__REPLY__BODY_DELIVER);
+		cr_assert_eq(r->deliver->n_records, 3);
+		cr_assert_eq(r->deliver->active, round);
+		cr_assert_eq(r->deliver->dropped, 99);
+		cr_assert_eq(r->deliver->records[1]->offset, 300000000000ull);
+		cr_assert_eq(r->deliver->records[1]->attempt, 7);
+		Sluice__StoredMessage *m = r->deliver->records[1]->message;
+		cr_assert_eq(m->publish_time_us, 123456789);
+		cr_assert_eq(m->payload.len, 7);
+		cr_assert_eq(memcmp(m->payload.data, "payload", 7), 0);
+		cr_assert(m->has_key);
+		cr_assert_eq(r->deliver->records[2]->offset, 5);
+		codec_reply_free(r);
+	}
+	codec_deliver_fini(&d);
 }

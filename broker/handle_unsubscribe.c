@@ -1,0 +1,24 @@
+/*
+ * handle_unsubscribe.c - detaches a consumer; with delete_subscription the
+ * subscription and its cursor go too (refused while others are attached).
+ */
+#include "broker.h"
+#include "log.h"
+
+void
+handle_unsubscribe(broker *b, session *s, const reply_to *to, Sluice__Request *req)
+{
+	const Sluice__Unsubscribe *u = req->unsubscribe;
+	consumer *c = broker_consumer_of(b, s, to, u->consumer_id);
+	if (c == NULL) {
+		codec_request_free(req);
+		return;
+	}
+	uint64_t id = consumer_id(c);
+	sluice_err rv = subs_detach(b->subs, c, u->delete_subscription);
+	if (rv == SLUICE_OK)
+		session_remove_consumer(s, id);
+	reply_error(b, to, rv, rv == SLUICE_EBUSY
+	        ? "other consumers are attached: the subscription stays" : NULL);
+	codec_request_free(req);
+}

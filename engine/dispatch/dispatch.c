@@ -1,0 +1,51 @@
+/* dispatch.c - what the four dispatchers share: list order, round robin. */
+#include "sub_impl.h"
+
+const disp_ops *
+disp_for(int reliable, int shared)
+{
+	if (reliable)
+		return shared ? &disp_reliable_shared : &disp_reliable_exclusive;
+	return shared ? &disp_nonreliable_shared : &disp_nonreliable_exclusive;
+}
+
+void
+disp_insert_ordered(subscription *sub, consumer *c)
+{
+	consumer **pp = &sub->consumers;
+	while (*pp != NULL && ((*pp)->priority > c->priority ||
+	                          ((*pp)->priority == c->priority && (*pp)->seq < c->seq)))
+		pp = &(*pp)->next;
+	c->next = *pp;
+	*pp = c;
+	sub->nconsumers++;
+}
+
+void
+disp_unlink(subscription *sub, consumer *c)
+{
+	for (consumer **pp = &sub->consumers; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			sub->nconsumers--;
+			break;
+		}
+	}
+	if (sub->rr == c)
+		sub->rr = c->next;
+	c->next = NULL;
+}
+
+consumer *
+disp_rr_next(subscription *sub, consumer *c)
+{
+	if (c == NULL || c->next == NULL)
+		return sub->consumers;
+	return c->next;
+}
+
+int
+disp_can_take(const subscription *sub, const consumer *c)
+{
+	return c->nfetch > 0 && c->unacked < sub->window;
+}

@@ -1,0 +1,46 @@
+/*
+ * dispatch.h - the dispatcher interface. Each of the four dispatchers
+ * (reliable/non-reliable x exclusive/shared) is one file behind disp_ops,
+ * as nng gives each protocol one file behind an ops table. Failover is
+ * exclusive with standbys, in the exclusive files.
+ */
+#ifndef SL_DISPATCH_H
+#define SL_DISPATCH_H
+
+#include "sluice/sluice.h"
+
+typedef struct subscription subscription;
+typedef struct consumer consumer;
+
+typedef struct disp_ops {
+	const char *name;
+	/* Admits c into sub's consumer list (SLUICE_ECONSUMERBUSY when an
+	 * exclusive subscription already has one). */
+	sluice_err (*attach)(subscription *sub, consumer *c);
+	/* Unlinks c from the list. */
+	void (*detach)(subscription *sub, consumer *c);
+	/* The consumer that should be served next: it has a parked fetch and
+	 * room. NULL when none may receive now. */
+	consumer *(*pick)(subscription *sub);
+	/* Non-reliable: the consumer whose queue takes the next message;
+	 * NULL when there is none. Reliable dispatchers leave it NULL. */
+	consumer *(*route)(subscription *sub);
+	/* Whether c may receive at all (failover: only the active one). */
+	int (*is_active)(const subscription *sub, const consumer *c);
+} disp_ops;
+
+extern const disp_ops disp_reliable_exclusive;
+extern const disp_ops disp_reliable_shared;
+extern const disp_ops disp_nonreliable_exclusive;
+extern const disp_ops disp_nonreliable_shared;
+
+/* Shared helpers of the dispatchers (dispatch.c). */
+const disp_ops *disp_for(int reliable, int shared);
+/* Inserts c in failover order: priority high to low, then attach order. */
+void disp_insert_ordered(subscription *sub, consumer *c);
+void disp_unlink(subscription *sub, consumer *c);
+/* The next consumer after c in round-robin order (wrapping). */
+consumer *disp_rr_next(subscription *sub, consumer *c);
+/* Reliable: has a parked fetch and window room. */
+int disp_can_take(const subscription *sub, const consumer *c);
+#endif

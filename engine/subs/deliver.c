@@ -1,0 +1,238 @@
+/*
+ * deliver.c - turns a dispatcher's choice into a Deliver frame: for
+ * reliable subscriptions, redeliveries first and then new messages read
+ * from the log at the subscription's read position; for non-reliable ones,
+ * the consumer's in-memory queue. Frames are built from stored bytes
+ * (codec_deliver), never decoding a message.
+ */
+#include <string.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "sub_impl.h"
+
+/* Hands parked fetch i of c back to the broker with the built frame. */
+static void
+answer(subs *s, consumer *c, int i)
+{
+	parked_fetch f = c->fetch[i];
+	memmove(&c->fetch[i], &c->fetch[i + 1], (size_t) (c->nfetch - i - 1) * sizeof(f));
+	c->nfetch--;
+	const uint8_t *frame;
+	size_t len;
+	int active = c->sub->ops->is_active(c->sub, c);
+	uint64_t rid = s->io.request_id(s->io.arg, f.ctx);
+	if (codec_deliver_finish(&s->frame, rid, active, c->dropped, &frame, &len) != SLUICE_OK) {
+		/* Out of memory for the frame: answer with nothing rather
+		 * than leave the client waiting. */
+		codec_deliver_reset(&s->frame);
+		if (codec_deliver_finish(&s->frame, rid, active, c->dropped, &frame, &len) != SLUICE_OK)
+			return;
+	}
+	s->io.deliver(s->io.arg, c, f.ctx, frame, len);
+}
+
+void
+deliver_answer_empty(subs *s, consumer *c, int i)
+{
+	codec_deliver_reset(&s->frame);
+	answer(s, c, i);
+}
+
+typedef struct {
+	subs *s;
+	subscription *sub;
+	consumer *c;
+	size_t want;
+	size_t bytes;
+	uint64_t expect; /* redelivery: the offset asked for */
+	sluice_err rv;
+} fill;
+
+static int
+full(const fill *f)
+{
+	return f->want == 0 || f->bytes >= SUB_MAX_FRAME_BYTES || f->rv != SLUICE_OK;
+}
+
+/* Records that c now holds off, and adds it to the frame. */
+static void
+give(fill *f, uint64_t off, delivery *d, const void *val, size_t len)
+{
+	if ((f->rv = codec_deliver_add(&f->s->frame, off, d->attempt + 1, val, len)) != SLUICE_OK)
+		return;
+	if (d->attempt > 0)
+		f->sub->redelivered++;
+	d->attempt++;
+	d->owner = f->c;
+	d->delivered_ms = f->s->now_ms;
+	f->c->unacked++;
+	f->c->delivered++;
+	f->want--;
+	f->bytes += len;
+}
+
+static int
+add_new(void *arg, uint64_t off, const void *val, size_t len)
+{
+	fill *f = arg;
+	subscription *sub = f->sub;
+	sub->read_pos = off + 1;
+	if (cursor_is_acked(&sub->cur, off))
+		return 0; /* acked before a restart */
+	delivery *d = u64map_get(sub->deliveries, off);
+	if (d == NULL) {
+		if ((d = sl_alloc(sizeof(*d))) == NULL ||
+		    u64map_put(sub->deliveries, off, d) != SLUICE_OK) {
+			sl_free(d);
+			sub->read_pos = off; /* try again later */
+			f->rv = SLUICE_ENOMEM;
+			return 1;
+		}
+	} else if (d->owner != NULL) {
+		return 0; /* cannot happen: read_pos only moves forward */
+	}
+	give(f, off, d, val, len);
+	return full(f);
+}
+
+static int
+add_redelivery(void *arg, uint64_t off, const void *val, size_t len)
+{
+	fill *f = arg;
+	if (off != f->expect)
+		return 1; /* deleted by retention meanwhile */
+	delivery *d = u64map_get(f->sub->deliveries, off);
+	if (d != NULL && d->owner == NULL)
+		give(f, off, d, val, len);
+	return 1;
+}
+
+static void
+fill_redeliveries(fill *f)
+{
+	subscription *sub = f->sub;
+	tlog *l = f->s->log;
+	while (!full(f) && sub->redeliver.n > 0) {
+		uint64_t off = u64heap_pop(&sub->redeliver);
+		delivery *d = u64map_get(sub->deliveries, off);
+		if (d == NULL || d->owner != NULL || cursor_is_acked(&sub->cur, off))
+			continue; /* acked or handed out since it was queued */
+		f->expect = off;
+		sluice_err rv = tlog_read_raw(l, sub->topic, off, 1, add_redelivery, f);
+		if (rv == SLUICE_OK && d->owner == NULL) {
+			/* Gone from the log (retention): nothing to redeliver. */
+			sl_free(u64map_del(sub->deliveries, off));
+		}
+	}
+}
+
+static void
+pump_reliable(subs *s, subscription *sub)
+{
+	consumer *c;
+	while ((c = sub->ops->pick(sub)) != NULL) {
+		size_t room = sub->window - c->unacked;
+		fill f = { .s = s, .sub = sub, .c = c, .want = c->fetch[0].max_records };
+		if (f.want > room)
+			f.want = room;
+		codec_deliver_reset(&s->frame);
+		fill_redeliveries(&f);
+		uint64_t first = tlog_topic_first(sub->topic);
+		if (sub->read_pos < first)
+			sub->read_pos = first; /* retention went past it */
+		sub->read_pos = cursor_next_unacked(&sub->cur, sub->read_pos);
+		if (!full(&f) && sub->read_pos < tlog_topic_head(sub->topic)) {
+			sluice_err rv = tlog_read_raw(s->log, sub->topic, sub->read_pos,
+			    SIZE_MAX, add_new, &f);
+			if (rv != SLUICE_OK)
+				sl_error("subscription %s: read failed: %s", sub->name,
+				    sluice_strerror(rv));
+		}
+		if (s->frame.nrecords == 0)
+			return; /* caught up: the fetch stays parked */
+		answer(s, c, 0);
+	}
+}
+
+static void
+nr_release(nr_msg *m)
+{
+	if (m != NULL && --m->refs == 0)
+		sl_free(m);
+}
+
+static nr_msg *
+ring_pop(consumer *c)
+{
+	size_t cap = c->sub->queue_size;
+	nr_msg *m = c->ring[c->rhead];
+	c->rhead = (c->rhead + 1) % cap;
+	c->rlen--;
+	return m;
+}
+
+void
+deliver_release_ring(consumer *c)
+{
+	while (c->rlen > 0)
+		nr_release(ring_pop(c));
+	sl_free(c->ring);
+	c->ring = NULL;
+}
+
+static void
+pump_nonreliable(subs *s, subscription *sub)
+{
+	consumer *c;
+	while ((c = sub->ops->pick(sub)) != NULL) {
+		size_t n = c->fetch[0].max_records, bytes = 0;
+		codec_deliver_reset(&s->frame);
+		while (n > 0 && c->rlen > 0 && bytes < SUB_MAX_FRAME_BYTES) {
+			nr_msg *m = ring_pop(c);
+			if (codec_deliver_add(&s->frame, m->offset, 1, m->bytes, m->len) == SLUICE_OK) {
+				c->delivered++;
+				bytes += m->len;
+				n--;
+			}
+			nr_release(m);
+		}
+		answer(s, c, 0);
+	}
+}
+
+void
+deliver_pump(subs *s, subscription *sub)
+{
+	if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE)
+		pump_reliable(s, sub);
+	else
+		pump_nonreliable(s, sub);
+}
+
+sluice_err
+deliver_enqueue_nr(subs *s, subscription *sub, nr_msg *m)
+{
+	(void) s;
+	consumer *c = sub->ops->route(sub);
+	if (c == NULL)
+		return SLUICE_OK;
+	size_t cap = sub->queue_size;
+	if (c->ring == NULL && (c->ring = sl_alloc(cap * sizeof(nr_msg *))) == NULL)
+		return SLUICE_ENOMEM;
+	if (c->rlen == cap) {
+		/* Full. Block never gets here for long: the broker stops
+		 * accepting publishes to the topic while a queue is full, so
+		 * only the rest of one frame can meet a full queue; it is
+		 * dropped like drop_newest, and counted. */
+		c->dropped++;
+		sub->dropped++;
+		if (sub->overflow != SLUICE__OVERFLOW__OVERFLOW_DROP_OLDEST)
+			return SLUICE_OK;
+		nr_release(ring_pop(c));
+	}
+	c->ring[(c->rhead + c->rlen) % cap] = m;
+	c->rlen++;
+	m->refs++;
+	return SLUICE_OK;
+}

@@ -1,0 +1,111 @@
+/*
+ * sub_impl.h - the structures shared by the subscription engine (subs.c,
+ * deliver.c) and its dispatchers (engine/dispatch/). Nothing outside the
+ * engine includes it.
+ */
+#ifndef SL_SUB_IMPL_H
+#define SL_SUB_IMPL_H
+
+#include "cursor.h"
+#include "dispatch.h"
+#include "strmap.h"
+#include "subs.h"
+#include "u64heap.h"
+#include "u64map.h"
+
+#define SUB_MAX_FETCHES 2
+#define SUB_DEFAULT_WINDOW 1000
+#define SUB_MAX_WINDOW 65535
+/* Bytes of records per Deliver frame, beyond which a fetch gets the rest
+ * on its next round. */
+#define SUB_MAX_FRAME_BYTES (1u << 20)
+
+/* A message kept in memory for non-reliable delivery: its stored bytes,
+ * shared by every consumer queue that holds it. */
+typedef struct nr_msg {
+	uint32_t refs;
+	uint64_t offset;
+	size_t len;
+	uint8_t bytes[]; /* an encoded StoredMessage */
+} nr_msg;
+
+/* Delivery state of one offset of a reliable subscription. */
+typedef struct {
+	consumer *owner;       /* who holds it unacked; NULL: to redeliver */
+	uint32_t attempt;      /* deliveries so far */
+	uint64_t delivered_ms; /* when it last went out */
+} delivery;
+
+typedef struct {
+	void *ctx;             /* the broker's, returned through subs_io */
+	uint32_t max_records;
+	uint64_t deadline_ms;
+} parked_fetch;
+
+struct consumer {
+	uint64_t id;
+	subscription *sub;
+	void *owner;           /* broker session */
+	char *name;
+	int32_t priority;
+	uint64_t seq;          /* attach order: failover ties go to the earliest */
+	consumer *next;        /* sub's list, ordered by the dispatcher */
+	uint32_t unacked;      /* reliable: deliveries it holds */
+	parked_fetch fetch[SUB_MAX_FETCHES + 1]; /* +1: room to refuse a third */
+	int nfetch;
+	/* Non-reliable queue: a ring of at most sub->queue_size. */
+	nr_msg **ring;
+	size_t rhead, rlen;
+	uint64_t dropped;      /* non-reliable: dropped for this consumer */
+	uint64_t delivered, acked;
+};
+
+struct subscription {
+	char *name;
+	tlog_topic *topic;
+	Sluice__SubType type;
+	Sluice__SubMode mode;
+	Sluice__Overflow overflow;
+	uint32_t window;       /* unacked per consumer */
+	uint32_t queue_size;   /* non-reliable ring size */
+	const disp_ops *ops;
+	subscription *next;    /* topic's list */
+	consumer *consumers;   /* ordered by ops (failover: active first) */
+	size_t nconsumers;
+	consumer *rr;          /* shared: where the round robin resumes */
+
+	/* Reliable only: */
+	cursor cur;
+	uint64_t read_pos;     /* next offset never delivered */
+	u64map *deliveries;    /* offset -> delivery */
+	u64heap redeliver;     /* offsets to deliver again, lowest first */
+	int dirty;             /* cursor changed since it was last persisted */
+	int stalled;           /* watchdog saw lag and no room last tick */
+
+	uint64_t dropped, ignored_acks, redelivered;
+};
+
+/* Per topic: its subscriptions. */
+typedef struct {
+	tlog_topic *topic;
+	subscription *subs;
+	size_t nonreliable;    /* subscriptions in non-reliable mode */
+} topic_subs;
+
+struct subs {
+	tlog *log;
+	subs_io io;
+	strmap *by_topic;      /* topic name -> topic_subs */
+	u64map *consumers;     /* id -> consumer */
+	uint64_t next_consumer_id, next_seq;
+	size_t nsubs;
+	codec_deliver frame;   /* reused for every Deliver */
+	uint64_t now_ms;       /* loop time of the last call that knew it */
+};
+
+/* deliver.c */
+void deliver_pump(subs *s, subscription *sub);
+void deliver_answer_empty(subs *s, consumer *c, int i);
+void deliver_release_ring(consumer *c);
+sluice_err deliver_enqueue_nr(subs *s, subscription *sub, nr_msg *m);
+#endif

@@ -1,0 +1,901 @@
+/*
+ * subs.c - the subscription engine: subscriptions and their consumers,
+ * acks and cursors, persistence and recovery, wakeups and the watchdog.
+ * Delivery itself is in deliver.c; the choice of consumer is the
+ * dispatcher's (engine/dispatch/).
+ *
+ * Persistence: a reliable subscription's definition ("u/<topic id>/<name>")
+ * is written when it is created; its cursor ("c/<topic id>/<name>": floor,
+ * acked ranges, attempt counts) joins a group-commit batch when the broker
+ * calls subs_persist: on a timer (debounced), on clean shutdown, always.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "sub_impl.h"
+
+/* Caps the offsets one ack range may name, so a bogus range costs little. */
+#define MAX_ACK_SPAN 65536
+
+static void
+meta_key(char *buf, size_t n, char kind, const subscription *sub)
+{
+	snprintf(buf, n, "%c/%u/%s", kind, tlog_topic_id(sub->topic), sub->name);
+}
+
+static topic_subs *
+topic_entry(subs *s, tlog_topic *t, int create)
+{
+	topic_subs *ts = strmap_get(s->by_topic, tlog_topic_name(t));
+	if (ts != NULL || !create)
+		return ts;
+	if ((ts = sl_alloc(sizeof(*ts))) == NULL)
+		return NULL;
+	ts->topic = t;
+	if (strmap_put(s->by_topic, tlog_topic_name(t), ts) != SLUICE_OK) {
+		sl_free(ts);
+		return NULL;
+	}
+	return ts;
+}
+
+static void
+free_delivery(uint64_t k, void *v, void *arg)
+{
+	(void) k;
+	(void) arg;
+	sl_free(v);
+}
+
+static void
+sub_free(subscription *sub)
+{
+	if (sub == NULL)
+		return;
+	if (sub->deliveries != NULL) {
+		u64map_foreach(sub->deliveries, free_delivery, NULL);
+		u64map_free(sub->deliveries);
+	}
+	u64heap_fini(&sub->redeliver);
+	cursor_fini(&sub->cur);
+	sl_free(sub->name);
+	sl_free(sub);
+}
+
+static subscription *
+sub_alloc(tlog_topic *t, const char *name, Sluice__SubType type,
+    Sluice__SubMode mode, uint32_t window)
+{
+	subscription *sub = sl_alloc(sizeof(*sub));
+	if (sub == NULL)
+		return NULL;
+	sub->topic = t;
+	sub->type = type;
+	sub->mode = mode;
+	sub->window = window;
+	sub->queue_size = window;
+	sub->ops = disp_for(mode == SLUICE__SUB_MODE__MODE_RELIABLE,
+	    type == SLUICE__SUB_TYPE__SUB_SHARED);
+	u64heap_init(&sub->redeliver);
+	cursor_init(&sub->cur, 0);
+	if ((sub->name = sl_strdup(name)) == NULL ||
+	    u64map_alloc(&sub->deliveries) != SLUICE_OK) {
+		sub_free(sub);
+		return NULL;
+	}
+	return sub;
+}
+
+static void
+link_sub(subs *s, topic_subs *ts, subscription *sub)
+{
+	sub->next = ts->subs;
+	ts->subs = sub;
+	if (sub->mode == SLUICE__SUB_MODE__MODE_NON_RELIABLE)
+		ts->nonreliable++;
+	s->nsubs++;
+}
+
+static void
+unlink_sub(subs *s, subscription *sub)
+{
+	topic_subs *ts = topic_entry(s, sub->topic, 0);
+	if (ts == NULL)
+		return;
+	for (subscription **pp = &ts->subs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == sub) {
+			*pp = sub->next;
+			break;
+		}
+	}
+	if (sub->mode == SLUICE__SUB_MODE__MODE_NON_RELIABLE)
+		ts->nonreliable--;
+	s->nsubs--;
+}
+
+static subscription *
+find_sub(topic_subs *ts, const char *name)
+{
+	for (subscription *sub = ts ? ts->subs : NULL; sub != NULL; sub = sub->next)
+		if (strcmp(sub->name, name) == 0)
+			return sub;
+	return NULL;
+}
+
+/* ---- persistence ----------------------------------------------------- */
+
+static sluice_err
+write_definition(subs *s, subscription *sub)
+{
+	Sluice__SubscriptionMeta m = SLUICE__SUBSCRIPTION_META__INIT;
+	m.name = sub->name;
+	m.topic = (char *) tlog_topic_name(sub->topic);
+	m.type = sub->type;
+	m.mode = sub->mode;
+	m.window = sub->window;
+	m.created_us = sl_now_us();
+	uint8_t buf[600];
+	size_t n = sluice__subscription_meta__get_packed_size(&m);
+	if (n > sizeof(buf))
+		return SLUICE_EINVAL;
+	sluice__subscription_meta__pack(&m, buf);
+	char key[300];
+	meta_key(key, sizeof(key), 'u', sub);
+	return tlog_meta_write_sync(s->log, key, strlen(key), buf, n);
+}
+
+typedef struct {
+	Sluice__Attempt *items;
+	Sluice__Attempt **ptrs;
+	size_t n;
+} attempt_list;
+
+static void
+collect_attempt(uint64_t off, void *v, void *arg)
+{
+	attempt_list *a = arg;
+	delivery *d = v;
+	if (d->attempt == 0)
+		return;
+	a->items[a->n] = (Sluice__Attempt) SLUICE__ATTEMPT__INIT;
+	a->items[a->n].offset = off;
+	a->items[a->n].count = d->attempt;
+	a->ptrs[a->n] = &a->items[a->n];
+	a->n++;
+}
+
+/* Encodes sub's cursor into a fresh buffer (caller frees). */
+static sluice_err
+encode_cursor(subscription *sub, uint8_t **out, size_t *len)
+{
+	size_t nd = u64map_count(sub->deliveries), nr = sub->cur.n;
+	Sluice__AckRange *ranges = sl_alloc((nr ? nr : 1) * sizeof(*ranges));
+	Sluice__AckRange **rptrs = sl_alloc((nr ? nr : 1) * sizeof(*rptrs));
+	attempt_list a = { sl_alloc((nd ? nd : 1) * sizeof(Sluice__Attempt)),
+		sl_alloc((nd ? nd : 1) * sizeof(Sluice__Attempt *)), 0 };
+	sluice_err rv = SLUICE_ENOMEM;
+	if (ranges == NULL || rptrs == NULL || a.items == NULL || a.ptrs == NULL)
+		goto done;
+	for (size_t i = 0; i < nr; i++) {
+		ranges[i] = (Sluice__AckRange) SLUICE__ACK_RANGE__INIT;
+		ranges[i].first = sub->cur.ranges[i].lo;
+		ranges[i].last = sub->cur.ranges[i].hi - 1;
+		rptrs[i] = &ranges[i];
+	}
+	u64map_foreach(sub->deliveries, collect_attempt, &a);
+	Sluice__Cursor c = SLUICE__CURSOR__INIT;
+	c.floor = sub->cur.floor;
+	c.n_acked = nr;
+	c.acked = rptrs;
+	c.n_attempts = a.n;
+	c.attempts = a.ptrs;
+	*len = sluice__cursor__get_packed_size(&c);
+	if ((*out = sl_alloc(*len)) == NULL)
+		goto done;
+	sluice__cursor__pack(&c, *out);
+	rv = SLUICE_OK;
+done:
+	sl_free(ranges);
+	sl_free(rptrs);
+	sl_free(a.items);
+	sl_free(a.ptrs);
+	return rv;
+}
+
+typedef struct {
+	tlog_batch *b;
+	int all;
+} persist_walk;
+
+static void
+persist_topic(void *val, void *arg)
+{
+	persist_walk *w = arg;
+	topic_subs *ts = val;
+	for (subscription *sub = ts->subs; sub != NULL; sub = sub->next) {
+		if (sub->mode != SLUICE__SUB_MODE__MODE_RELIABLE || (!sub->dirty && !w->all))
+			continue;
+		uint8_t *buf;
+		size_t len;
+		if (encode_cursor(sub, &buf, &len) != SLUICE_OK) {
+			sl_warn("subscription %s: no memory to persist its cursor", sub->name);
+			continue;
+		}
+		char key[300];
+		meta_key(key, sizeof(key), 'c', sub);
+		tlog_batch_put_meta(w->b, key, strlen(key), buf, len);
+		sl_free(buf);
+		sub->dirty = 0;
+	}
+}
+
+void
+subs_persist(subs *s, tlog_batch *b, int all)
+{
+	persist_walk w = { b, all };
+	strmap_foreach(s->by_topic, persist_topic, &w);
+}
+
+static sluice_err
+load_definition(void *arg, const void *k, size_t klen, const void *v, size_t vlen)
+{
+	subs *s = arg;
+	(void) k;
+	(void) klen;
+	Sluice__SubscriptionMeta *m = sluice__subscription_meta__unpack(NULL, vlen, v);
+	if (m == NULL)
+		return SLUICE_ECORRUPT;
+	tlog_topic *t;
+	sluice_err rv = tlog_topic_find(s->log, m->topic, &t);
+	if (rv == SLUICE_OK) {
+		topic_subs *ts = topic_entry(s, t, 1);
+		subscription *sub = sub_alloc(t, m->name, m->type, m->mode, m->window);
+		if (ts == NULL || sub == NULL) {
+			sub_free(sub);
+			rv = SLUICE_ENOMEM;
+		} else {
+			link_sub(s, ts, sub);
+		}
+	} else {
+		sl_warn("subscription %s: its topic %s is gone; ignored", m->name, m->topic);
+		rv = SLUICE_OK;
+	}
+	sluice__subscription_meta__free_unpacked(m, NULL);
+	return rv;
+}
+
+typedef struct {
+	unsigned id;
+	const char *name;
+	subscription *found;
+} key_query;
+
+static void
+match_topic(void *val, void *arg)
+{
+	topic_subs *ts = val;
+	key_query *q = arg;
+	if (q->found == NULL && tlog_topic_id(ts->topic) == q->id)
+		q->found = find_sub(ts, q->name);
+}
+
+/* The subscription a "c/<topic id>/<name>" key names; start-up only. */
+static subscription *
+sub_by_key(subs *s, const char *key)
+{
+	unsigned id;
+	int pos = 0;
+	if (sscanf(key, "c/%u/%n", &id, &pos) != 1 || pos == 0)
+		return NULL;
+	key_query q = { id, key + pos, NULL };
+	strmap_foreach(s->by_topic, match_topic, &q);
+	return q.found;
+}
+
+static sluice_err
+load_cursor(void *arg, const void *k, size_t klen, const void *v, size_t vlen)
+{
+	subs *s = arg;
+	char key[300];
+	if (klen >= sizeof(key))
+		return SLUICE_OK;
+	memcpy(key, k, klen);
+	key[klen] = '\0';
+	subscription *sub = sub_by_key(s, key);
+	if (sub == NULL)
+		return SLUICE_OK; /* a cursor without its definition: stale */
+	Sluice__Cursor *c = sluice__cursor__unpack(NULL, vlen, v);
+	if (c == NULL)
+		return SLUICE_ECORRUPT;
+	sluice_err rv = SLUICE_OK;
+	sub->cur.floor = c->floor;
+	for (size_t i = 0; i < c->n_acked && rv == SLUICE_OK; i++) {
+		for (uint64_t off = c->acked[i]->first;
+		     off <= c->acked[i]->last && rv == SLUICE_OK; off++) {
+			int fresh;
+			rv = cursor_ack(&sub->cur, off, &fresh);
+		}
+	}
+	/* Attempt counts survive restarts: a message delivered before the
+	 * crash counts that delivery when it goes out again. */
+	for (size_t i = 0; i < c->n_attempts && rv == SLUICE_OK; i++) {
+		delivery *d = sl_alloc(sizeof(*d));
+		if (d == NULL) {
+			rv = SLUICE_ENOMEM;
+			break;
+		}
+		d->attempt = c->attempts[i]->count;
+		if ((rv = u64map_put(sub->deliveries, c->attempts[i]->offset, d)) != SLUICE_OK)
+			sl_free(d);
+	}
+	sub->read_pos = sub->cur.floor;
+	sluice__cursor__free_unpacked(c, NULL);
+	return rv;
+}
+
+static void
+free_topic_subs(void *val, void *arg)
+{
+	(void) arg;
+	topic_subs *ts = val;
+	while (ts->subs != NULL) {
+		subscription *next = ts->subs->next;
+		sub_free(ts->subs);
+		ts->subs = next;
+	}
+	sl_free(ts);
+}
+
+sluice_err
+subs_open(subs **out, tlog *l, const subs_io *io)
+{
+	subs *s = sl_alloc(sizeof(*s));
+	sluice_err rv = SLUICE_ENOMEM;
+	if (s == NULL)
+		return rv;
+	s->log = l;
+	s->io = *io;
+	s->next_consumer_id = 1;
+	codec_deliver_init(&s->frame);
+	if (strmap_alloc(&s->by_topic) != SLUICE_OK || u64map_alloc(&s->consumers) != SLUICE_OK)
+		goto fail;
+	if ((rv = tlog_meta_scan(l, "u/", load_definition, s)) != SLUICE_OK ||
+	    (rv = tlog_meta_scan(l, "c/", load_cursor, s)) != SLUICE_OK)
+		goto fail;
+	if (s->nsubs > 0)
+		sl_info("%zu subscriptions recovered", s->nsubs);
+	*out = s;
+	return SLUICE_OK;
+fail:
+	subs_close(s);
+	return rv;
+}
+
+static void
+detach_any(uint64_t id, void *val, void *arg)
+{
+	(void) id;
+	consumer **first = arg;
+	if (*first == NULL)
+		*first = val;
+}
+
+void
+subs_close(subs *s)
+{
+	if (s == NULL)
+		return;
+	if (s->consumers != NULL) {
+		consumer *c;
+		/* Detach one at a time: detaching changes the map. */
+		while (c = NULL, u64map_foreach(s->consumers, detach_any, &c), c != NULL)
+			subs_detach(s, c, 0);
+		u64map_free(s->consumers);
+	}
+	if (s->by_topic != NULL) {
+		strmap_foreach(s->by_topic, free_topic_subs, NULL);
+		strmap_free(s->by_topic);
+	}
+	codec_deliver_fini(&s->frame);
+	sl_free(s);
+}
+
+/* ---- consumers ------------------------------------------------------- */
+
+uint64_t
+consumer_id(const consumer *c)
+{
+	return c->id;
+}
+
+void *
+consumer_owner(const consumer *c)
+{
+	return c->owner;
+}
+
+uint32_t
+consumer_window(const consumer *c)
+{
+	return c->sub->window;
+}
+
+int
+consumer_is_active(const consumer *c)
+{
+	return c->sub->ops->is_active(c->sub, c);
+}
+
+consumer *
+subs_consumer(subs *s, uint64_t id)
+{
+	return u64map_get(s->consumers, id);
+}
+
+static sluice_err
+start_position(subscription *sub, const Sluice__Subscribe *req)
+{
+	uint64_t first = tlog_topic_first(sub->topic), head = tlog_topic_head(sub->topic);
+	uint64_t at = head;
+	if (req->start == SLUICE__START_AT__START_EARLIEST)
+		at = first;
+	else if (req->start == SLUICE__START_AT__START_OFFSET)
+		at = req->start_offset < first ? first
+		    : req->start_offset > head ? head : req->start_offset;
+	sub->cur.floor = at;
+	sub->read_pos = at;
+	sub->dirty = 1;
+	return SLUICE_OK;
+}
+
+static sluice_err
+create_sub(subs *s, topic_subs *ts, tlog_topic *t, const Sluice__Subscribe *req,
+    uint32_t window, subscription **out)
+{
+	subscription *sub = sub_alloc(t, req->subscription, req->type, req->mode, window);
+	if (sub == NULL)
+		return SLUICE_ENOMEM;
+	sub->overflow = req->overflow;
+	if (req->queue_size > 0)
+		sub->queue_size = req->queue_size > SUB_MAX_WINDOW ? SUB_MAX_WINDOW : req->queue_size;
+	sluice_err rv = SLUICE_OK;
+	if (req->mode == SLUICE__SUB_MODE__MODE_RELIABLE) {
+		start_position(sub, req);
+		if ((rv = write_definition(s, sub)) != SLUICE_OK) {
+			sub_free(sub);
+			return rv;
+		}
+		sl_info("subscription %s on %s created (%s, from offset %llu)", sub->name,
+		    tlog_topic_name(t), sub->ops->name, (unsigned long long) sub->cur.floor);
+	}
+	link_sub(s, ts, sub);
+	*out = sub;
+	return SLUICE_OK;
+}
+
+static void
+destroy_sub(subs *s, subscription *sub)
+{
+	unlink_sub(s, sub);
+	sub_free(sub);
+}
+
+sluice_err
+subs_attach(subs *s, tlog_topic *t, const Sluice__Subscribe *req, void *owner,
+    consumer **out, char *detail, size_t dlen)
+{
+	uint32_t window = req->window ? req->window : SUB_DEFAULT_WINDOW;
+	if (!sluice_topic_name_is_valid(req->subscription)) {
+		snprintf(detail, dlen, "invalid subscription name: use 1-255 characters "
+		                       "of [A-Za-z0-9._/-]");
+		return SLUICE_EINVAL;
+	}
+	if (window > SUB_MAX_WINDOW || req->type > SLUICE__SUB_TYPE__SUB_SHARED ||
+	    req->mode > SLUICE__SUB_MODE__MODE_NON_RELIABLE ||
+	    req->overflow > SLUICE__OVERFLOW__OVERFLOW_BLOCK) {
+		snprintf(detail, dlen, "window must be 1..65535 and type, mode and overflow known");
+		return SLUICE_EINVAL;
+	}
+	topic_subs *ts = topic_entry(s, t, 1);
+	if (ts == NULL)
+		return SLUICE_ENOMEM;
+	subscription *sub = find_sub(ts, req->subscription);
+	int created = 0;
+	sluice_err rv;
+	if (sub != NULL && (sub->type != req->type || sub->mode != req->mode)) {
+		snprintf(detail, dlen, "subscription '%s' exists as %s; asked for another "
+		    "type or mode", sub->name, sub->ops->name);
+		return SLUICE_ESUBMISMATCH;
+	}
+	if (sub == NULL) {
+		if ((rv = create_sub(s, ts, t, req, window, &sub)) != SLUICE_OK)
+			return rv;
+		created = 1;
+	}
+	consumer *c = sl_alloc(sizeof(*c));
+	if (c == NULL || (c->name = sl_strdup(req->consumer_name)) == NULL) {
+		sl_free(c);
+		rv = SLUICE_ENOMEM;
+		goto fail;
+	}
+	c->id = s->next_consumer_id++;
+	c->seq = s->next_seq++;
+	c->sub = sub;
+	c->owner = owner;
+	c->priority = req->priority;
+	if ((rv = sub->ops->attach(sub, c)) != SLUICE_OK) {
+		snprintf(detail, dlen, "subscription '%s' is exclusive and already has a "
+		    "consumer", sub->name);
+		goto fail_consumer;
+	}
+	if ((rv = u64map_put(s->consumers, c->id, c)) != SLUICE_OK) {
+		sub->ops->detach(sub, c);
+		goto fail_consumer;
+	}
+	*out = c;
+	return SLUICE_OK;
+fail_consumer:
+	sl_free(c->name);
+	sl_free(c);
+fail:
+	if (created && sub->mode == SLUICE__SUB_MODE__MODE_NON_RELIABLE)
+		destroy_sub(s, sub);
+	return rv;
+}
+
+typedef struct {
+	consumer *c;
+	subscription *sub;
+	sluice_err rv;
+} orphan_walk;
+
+static void
+orphan(uint64_t off, void *v, void *arg)
+{
+	orphan_walk *w = arg;
+	delivery *d = v;
+	if (d->owner != w->c)
+		return;
+	d->owner = NULL;
+	if (u64heap_push(&w->sub->redeliver, off) != SLUICE_OK)
+		w->rv = SLUICE_ENOMEM;
+}
+
+/* Gives back every message c holds unacked, to be delivered again. */
+static void
+release_deliveries(subscription *sub, consumer *c)
+{
+	orphan_walk w = { c, sub, SLUICE_OK };
+	if (c->unacked == 0)
+		return;
+	u64map_foreach(sub->deliveries, orphan, &w);
+	if (w.rv != SLUICE_OK) {
+		/* No memory to queue them: rewind instead, which redelivers
+		 * from the floor, skipping what is acked. Nothing is lost. */
+		sub->read_pos = sub->cur.floor;
+	}
+	c->unacked = 0;
+}
+
+sluice_err
+subs_detach(subs *s, consumer *c, int delete_sub)
+{
+	subscription *sub = c->sub;
+	if (delete_sub && sub->nconsumers > 1)
+		return SLUICE_EBUSY;
+	while (c->nfetch > 0)
+		deliver_answer_empty(s, c, 0);
+	release_deliveries(sub, c);
+	deliver_release_ring(c);
+	sub->ops->detach(sub, c);
+	u64map_del(s->consumers, c->id);
+	sl_free(c->name);
+	sl_free(c);
+
+	if (sub->mode == SLUICE__SUB_MODE__MODE_NON_RELIABLE) {
+		if (sub->nconsumers == 0)
+			destroy_sub(s, sub);
+		return SLUICE_OK;
+	}
+	if (delete_sub) {
+		char key[300];
+		meta_key(key, sizeof(key), 'u', sub);
+		tlog_meta_write_sync(s->log, key, strlen(key), NULL, 0);
+		meta_key(key, sizeof(key), 'c', sub);
+		tlog_meta_write_sync(s->log, key, strlen(key), NULL, 0);
+		sl_info("subscription %s on %s deleted", sub->name, tlog_topic_name(sub->topic));
+		destroy_sub(s, sub);
+		return SLUICE_OK;
+	}
+	deliver_pump(s, sub); /* the others take what c left */
+	return SLUICE_OK;
+}
+
+void
+subs_fetch(subs *s, consumer *c, void *fetch_ctx, uint32_t max_records,
+    uint64_t deadline_ms)
+{
+	if (max_records == 0 || max_records > c->sub->window)
+		max_records = c->sub->window;
+	c->fetch[c->nfetch++] = (parked_fetch) { fetch_ctx, max_records, deadline_ms };
+	if (c->nfetch > SUB_MAX_FETCHES) {
+		deliver_answer_empty(s, c, c->nfetch - 1);
+		return;
+	}
+	deliver_pump(s, c->sub);
+}
+
+/* ---- acks -------------------------------------------------------------- */
+
+static void
+ack_one(subscription *sub, uint64_t off, uint32_t *applied, uint32_t *ignored)
+{
+	int fresh = 0;
+	delivery *d = u64map_get(sub->deliveries, off);
+	if (d == NULL || cursor_is_acked(&sub->cur, off)) {
+		(*ignored)++; /* late, duplicate, or never delivered */
+		sub->ignored_acks++;
+		return;
+	}
+	if (cursor_ack(&sub->cur, off, &fresh) != SLUICE_OK)
+		return; /* no memory: the message stays unacked, so it comes again */
+	if (d->owner != NULL) {
+		d->owner->unacked--;
+		d->owner->acked++;
+	}
+	sl_free(u64map_del(sub->deliveries, off));
+	sub->dirty = 1;
+	(*applied)++;
+}
+
+static void
+nack_one(subscription *sub, consumer *c, uint64_t off, uint32_t *applied,
+    uint32_t *ignored)
+{
+	delivery *d = u64map_get(sub->deliveries, off);
+	if (d == NULL || d->owner != c || u64heap_push(&sub->redeliver, off) != SLUICE_OK) {
+		(*ignored)++;
+		sub->ignored_acks++;
+		return;
+	}
+	d->owner = NULL;
+	c->unacked--;
+	(*applied)++;
+}
+
+typedef struct {
+	uint64_t below;
+	uint64_t *offs;
+	size_t n, cap;
+} below_walk;
+
+static void
+collect_below(uint64_t off, void *v, void *arg)
+{
+	(void) v;
+	below_walk *w = arg;
+	if (off < w->below && w->n < w->cap)
+		w->offs[w->n++] = off;
+}
+
+static void
+ack_cumulative(subscription *sub, uint64_t upto, uint32_t *applied)
+{
+	below_walk w = { upto + 1, NULL, 0, u64map_count(sub->deliveries) };
+	if (w.cap > 0 && (w.offs = sl_alloc(w.cap * sizeof(uint64_t))) != NULL) {
+		u64map_foreach(sub->deliveries, collect_below, &w);
+		for (size_t i = 0; i < w.n; i++) {
+			delivery *d = u64map_del(sub->deliveries, w.offs[i]);
+			if (d->owner != NULL) {
+				d->owner->unacked--;
+				d->owner->acked++;
+			}
+			sl_free(d);
+		}
+		sl_free(w.offs);
+	}
+	if (upto + 1 > sub->cur.floor) {
+		*applied += (uint32_t) (upto + 1 - sub->cur.floor);
+		cursor_ack_below(&sub->cur, upto + 1);
+		sub->dirty = 1;
+	}
+	if (sub->read_pos < upto + 1)
+		sub->read_pos = upto + 1;
+}
+
+sluice_err
+subs_ack(subs *s, consumer *c, const Sluice__AckRange *const *ranges,
+    size_t nranges, int has_cumulative, uint64_t cumulative,
+    const Sluice__AckRange *const *nacks, size_t nnacks, uint32_t *applied,
+    uint32_t *ignored)
+{
+	subscription *sub = c->sub;
+	*applied = *ignored = 0;
+	if (sub->mode != SLUICE__SUB_MODE__MODE_RELIABLE)
+		return SLUICE_OK; /* nothing to ack in at-most-once delivery */
+	if (has_cumulative && sub->type == SLUICE__SUB_TYPE__SUB_SHARED)
+		return SLUICE_ENOTSUPP;
+	for (size_t i = 0; i < nranges; i++) {
+		uint64_t first = ranges[i]->first, last = ranges[i]->last;
+		if (last < first || last - first >= MAX_ACK_SPAN) {
+			(*ignored)++;
+			continue;
+		}
+		for (uint64_t off = first; off <= last; off++)
+			ack_one(sub, off, applied, ignored);
+	}
+	if (has_cumulative)
+		ack_cumulative(sub, cumulative, applied);
+	for (size_t i = 0; i < nnacks; i++) {
+		uint64_t first = nacks[i]->first, last = nacks[i]->last;
+		if (last < first || last - first >= MAX_ACK_SPAN) {
+			(*ignored)++;
+			continue;
+		}
+		for (uint64_t off = first; off <= last; off++)
+			nack_one(sub, c, off, applied, ignored);
+	}
+	deliver_pump(s, sub);
+	return SLUICE_OK;
+}
+
+/* ---- feeding and waking ---------------------------------------------- */
+
+int
+subs_topic_wants_messages(subs *s, tlog_topic *t)
+{
+	topic_subs *ts = topic_entry(s, t, 0);
+	return ts != NULL && ts->nonreliable > 0;
+}
+
+static nr_msg *
+nr_encode(const Sluice__Message *m, uint64_t offset, int64_t publish_time_us)
+{
+	Sluice__StoredMessage sm = SLUICE__STORED_MESSAGE__INIT;
+	sm.publish_time_us = publish_time_us;
+	sm.has_key = m->has_key;
+	sm.key = m->key;
+	sm.n_properties = m->n_properties;
+	sm.properties = m->properties;
+	sm.payload = m->payload;
+	sm.producer_seq = m->producer_seq;
+	sm.event_time_us = m->event_time_us;
+	size_t len = codec_stored_size(&sm);
+	nr_msg *nm = sl_alloc(sizeof(*nm) + len);
+	if (nm == NULL)
+		return NULL;
+	nm->offset = offset;
+	nm->len = codec_stored_pack(&sm, nm->bytes);
+	return nm;
+}
+
+void
+subs_on_commit(subs *s, tlog_topic *t, Sluice__Message *const *msgs, size_t n,
+    uint64_t base, int64_t publish_time_us)
+{
+	topic_subs *ts = topic_entry(s, t, 0);
+	if (ts == NULL || ts->nonreliable == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		nr_msg *m = nr_encode(msgs[i], base + i, publish_time_us);
+		if (m == NULL) {
+			sl_warn("topic %s: no memory for non-reliable delivery", tlog_topic_name(t));
+			continue;
+		}
+		for (subscription *sub = ts->subs; sub != NULL; sub = sub->next)
+			if (sub->mode == SLUICE__SUB_MODE__MODE_NON_RELIABLE)
+				deliver_enqueue_nr(s, sub, m);
+		if (m->refs == 0)
+			sl_free(m);
+	}
+	for (subscription *sub = ts->subs; sub != NULL; sub = sub->next)
+		if (sub->mode == SLUICE__SUB_MODE__MODE_NON_RELIABLE)
+			deliver_pump(s, sub);
+}
+
+void
+subs_wake(subs *s, tlog_topic *t)
+{
+	topic_subs *ts = topic_entry(s, t, 0);
+	for (subscription *sub = ts ? ts->subs : NULL; sub != NULL; sub = sub->next)
+		if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE && sub->nconsumers > 0)
+			deliver_pump(s, sub);
+}
+
+typedef struct {
+	subs *s;
+	uint64_t now_ms;
+} expiry_walk;
+
+static void
+expire_consumer(uint64_t id, void *val, void *arg)
+{
+	(void) id;
+	expiry_walk *w = arg;
+	consumer *c = val;
+	for (int i = 0; i < c->nfetch;) {
+		if (c->fetch[i].deadline_ms <= w->now_ms)
+			deliver_answer_empty(w->s, c, i);
+		else
+			i++;
+	}
+}
+
+void
+subs_expire_fetches(subs *s, uint64_t now_ms)
+{
+	expiry_walk w = { s, now_ms };
+	s->now_ms = now_ms;
+	u64map_foreach(s->consumers, expire_consumer, &w);
+}
+
+typedef struct {
+	uint64_t off;
+	delivery *d;
+} oldest_walk;
+
+static void
+find_oldest(uint64_t off, void *v, void *arg)
+{
+	oldest_walk *w = arg;
+	delivery *d = v;
+	if (d->owner != NULL && (w->d == NULL || off < w->off)) {
+		w->off = off;
+		w->d = d;
+	}
+}
+
+static void
+watch_topic(void *val, void *arg)
+{
+	topic_subs *ts = val;
+	subs *s = arg;
+	for (subscription *sub = ts->subs; sub != NULL; sub = sub->next) {
+		if (sub->mode != SLUICE__SUB_MODE__MODE_RELIABLE || sub->nconsumers == 0)
+			continue;
+		uint64_t head = tlog_topic_head(sub->topic);
+		int lag = sub->read_pos < head || sub->redeliver.n > 0;
+		if (!lag) {
+			sub->stalled = 0;
+			continue;
+		}
+		deliver_pump(s, sub);
+		int room = 0;
+		for (consumer *c = sub->consumers; c != NULL; c = c->next)
+			room |= c->unacked < sub->window;
+		if (!room && !sub->stalled) {
+			oldest_walk w = { 0, NULL };
+			u64map_foreach(sub->deliveries, find_oldest, &w);
+			if (w.d != NULL)
+				sl_warn("subscription %s on %s stalled: %llu behind, every "
+				        "consumer's window is full; oldest unacked offset %llu "
+				        "held by consumer %llu (%s) for %llu ms",
+				    sub->name, tlog_topic_name(sub->topic),
+				    (unsigned long long) (head - sub->cur.floor),
+				    (unsigned long long) w.off, (unsigned long long) w.d->owner->id,
+				    w.d->owner->name, (unsigned long long) (s->now_ms - w.d->delivered_ms));
+		}
+		sub->stalled = !room;
+	}
+}
+
+void
+subs_watchdog(subs *s, uint64_t now_ms)
+{
+	s->now_ms = now_ms;
+	strmap_foreach(s->by_topic, watch_topic, s);
+}
+
+size_t
+subs_count(const subs *s)
+{
+	return s->nsubs;
+}
+
+size_t
+subs_consumer_count(const subs *s)
+{
+	return u64map_count(s->consumers);
+}
