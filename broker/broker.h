@@ -61,6 +61,7 @@ typedef struct broker {
 	uv_prepare_t prepare;
 	pending_pub *pending, **pending_tail;
 	pending_pub *committing;
+	pending_pub *held, **held_tail; /* publishes waiting on a "block" queue */
 	tlog_batch *batch;
 	uv_work_t write_req;
 	int write_in_flight;
@@ -101,6 +102,12 @@ void commit_enqueue(broker *b, pending_pub *p);
 void commit_on_prepare(uv_prepare_t *h);
 int  commit_is_idle(const broker *b);
 void pending_pub_free(pending_pub *p);
+/* Non-reliable "block": a publish to a topic whose queue is full waits in
+ * the held list, in order, until the queue has room. */
+int  commit_must_hold(broker *b, tlog_topic *t);
+void commit_hold(broker *b, pending_pub *p);
+void commit_retry_held(broker *b);
+void commit_fail_held(broker *b, sluice_err rv);
 
 /* reply.c */
 void reply_to_from_msg(reply_to *to, nng_msg *m, uint64_t request_id);

@@ -25,6 +25,72 @@ commit_init(broker *b)
 	b->pending = NULL;
 	b->pending_tail = &b->pending;
 	b->committing = NULL;
+	b->held = NULL;
+	b->held_tail = &b->held;
+}
+
+int
+commit_must_hold(broker *b, tlog_topic *t)
+{
+	for (pending_pub *p = b->held; p != NULL; p = p->next)
+		if (p->topic == t)
+			return 1; /* keep the order behind the ones waiting */
+	return subs_topic_blocked(b->subs, t);
+}
+
+void
+commit_hold(broker *b, pending_pub *p)
+{
+	p->next = NULL;
+	*b->held_tail = p;
+	b->held_tail = &p->next;
+	b->pending_bytes += p->bytes;
+}
+
+/* Moves every held publish whose topic has room to the commit queue. Once
+ * one of a topic stays, all later ones of that topic stay, keeping order. */
+void
+commit_retry_held(broker *b)
+{
+	pending_pub **pp = &b->held;
+	tlog_topic *stuck[8];
+	size_t nstuck = 0;
+	while (*pp != NULL) {
+		pending_pub *p = *pp;
+		int wait = 0;
+		for (size_t i = 0; i < nstuck; i++)
+			wait |= stuck[i] == p->topic;
+		if (!wait && subs_topic_blocked(b->subs, p->topic)) {
+			wait = 1;
+			if (nstuck < sizeof(stuck) / sizeof(stuck[0]))
+				stuck[nstuck++] = p->topic;
+			else
+				break; /* many blocked topics: the rest wait a turn */
+		}
+		if (wait) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		b->pending_bytes -= p->bytes;
+		commit_enqueue(b, p);
+	}
+	b->held_tail = &b->held;
+	while (*b->held_tail != NULL)
+		b->held_tail = &(*b->held_tail)->next;
+}
+
+void
+commit_fail_held(broker *b, sluice_err rv)
+{
+	while (b->held != NULL) {
+		pending_pub *p = b->held;
+		b->held = p->next;
+		reply_error(b, &p->to, rv, NULL);
+		b->pending_bytes -= p->bytes;
+		pending_pub_free(p);
+	}
+	b->held_tail = &b->held;
 }
 
 void
@@ -135,6 +201,12 @@ write_done(uv_work_t *w, int status)
 	broker_stop_if_drained(b);
 }
 
+static uint64_t
+keep_unacked(void *arg, tlog_topic *t)
+{
+	return subs_topic_min_floor(arg, t);
+}
+
 /* Appends every taken publish; on failure the caller rolls back. */
 static sluice_err
 fill_batch(broker *b, int64_t now)
@@ -151,7 +223,8 @@ fill_batch(broker *b, int64_t now)
 		uint64_t deleted = 0;
 		b->retention_due = 0;
 		/* Bounded so a huge backlog never stalls one loop turn. */
-		sluice_err rv = tlog_retention_apply(b->log, b->batch, now, 100000, &deleted);
+		sluice_err rv = tlog_retention_apply(b->log, b->batch, now, 100000,
+		    keep_unacked, b->subs, &deleted);
 		if (rv != SLUICE_OK)
 			sl_warn("retention: %s", sluice_strerror(rv));
 		else if (deleted > 0)

@@ -84,5 +84,8 @@ handle_publish(broker *b, session *s, const reply_to *to, Sluice__Request *req,
 	p->req = req;
 	p->topic = t;
 	p->bytes = frame_bytes;
-	commit_enqueue(b, p);
+	if (commit_must_hold(b, t))
+		commit_hold(b, p);
+	else
+		commit_enqueue(b, p);
 }

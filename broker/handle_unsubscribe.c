@@ -18,6 +18,8 @@ handle_unsubscribe(broker *b, session *s, const reply_to *to, Sluice__Request *r
 	sluice_err rv = subs_detach(b->subs, c, u->delete_subscription);
 	if (rv == SLUICE_OK)
 		session_remove_consumer(s, id);
+	if (b->held != NULL)
+		commit_retry_held(b);
 	reply_error(b, to, rv, rv == SLUICE_EBUSY
 	        ? "other consumers are attached: the subscription stays" : NULL);
 	codec_request_free(req);

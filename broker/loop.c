@@ -247,6 +247,8 @@ on_watchdog_timer(uv_timer_t *h)
 	broker *b = h->data;
 	subs_watchdog(b->subs, broker_now_ms(b));
 	sessions_foreach(&b->sessions, check_lease, b);
+	if (b->held != NULL)
+		commit_retry_held(b);
 }
 
 static void
@@ -315,6 +317,7 @@ on_signal(uv_signal_t *h, int signum)
 		uv_poll_stop(&b->recv_poll);
 		b->reading = 0;
 	}
+	commit_fail_held(b, SLUICE_ESHUTDOWN);
 	broker_stop_if_drained(b);
 }
 

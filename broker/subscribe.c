@@ -14,6 +14,8 @@ io_deliver(void *arg, consumer *c, void *fetch_ctx, const uint8_t *frame, size_t
 	(void) c;
 	reply_send_frame(b, fetch_ctx, frame, len);
 	sl_free(fetch_ctx);
+	if (b->held != NULL)
+		commit_retry_held(b); /* a queue may have room now */
 }
 
 static uint64_t
@@ -39,6 +41,8 @@ broker_session_gone(broker *b, session *s)
 			subs_detach(b->subs, c, 0);
 	}
 	s->nconsumers = 0;
+	if (b->held != NULL)
+		commit_retry_held(b);
 }
 
 consumer *

@@ -14,6 +14,8 @@ typedef struct {
 	tlog_batch *batch;
 	int64_t now_us;
 	size_t budget;     /* messages we may still look at */
+	tlog_keep_fn keep_from;
+	void *keep_arg;
 	uint64_t deleted;
 	sluice_err rv;
 } sweep;
@@ -61,6 +63,29 @@ cut_point(sweep *s, tlog_topic *t, uint64_t *cut, uint64_t *freed)
 	return rv;
 }
 
+/* Bytes of t's stored messages in [first, cut). */
+static sluice_err
+bytes_below(sweep *s, tlog_topic *t, uint64_t cut, uint64_t *freed)
+{
+	uint8_t lo[KEYS_MSG_LEN], hi[KEYS_MSG_LEN];
+	keys_msg(lo, t->id, t->first);
+	keys_msg(hi, t->id, cut);
+	rdb_iter *it;
+	sluice_err rv = rdb_iter_open(&it, s->log->db, RDB_CF_MESSAGES, lo,
+	    sizeof(lo), hi, sizeof(hi));
+	if (rv != SLUICE_OK)
+		return rv;
+	*freed = 0;
+	for (rdb_iter_seek_first(it); rdb_iter_valid(it); rdb_iter_next(it)) {
+		size_t vlen;
+		rdb_iter_value(it, &vlen);
+		*freed += vlen;
+	}
+	rv = rdb_iter_status(it);
+	rdb_iter_close(it);
+	return rv;
+}
+
 static void
 sweep_topic(void *val, void *arg)
 {
@@ -73,6 +98,17 @@ sweep_topic(void *val, void *arg)
 		return;
 	if ((s->rv = cut_point(s, t, &cut, &freed)) != SLUICE_OK || cut == t->first)
 		return;
+	if (s->keep_from != NULL) {
+		uint64_t keep = s->keep_from(s->keep_arg, t);
+		if (keep < cut) {
+			/* An unacked message stops retention: recount what goes. */
+			if (keep <= t->first)
+				return;
+			cut = keep;
+			if ((s->rv = bytes_below(s, t, cut, &freed)) != SLUICE_OK)
+				return;
+		}
+	}
 	if ((s->rv = tlog_batch_touch(s->batch, t)) != SLUICE_OK)
 		return;
 	uint8_t lo[KEYS_MSG_LEN], hi[KEYS_MSG_LEN];
@@ -89,11 +125,12 @@ sweep_topic(void *val, void *arg)
 
 sluice_err
 tlog_retention_apply(tlog *l, tlog_batch *b, int64_t now_us, size_t scan_limit,
-    uint64_t *deleted)
+    tlog_keep_fn keep_from, void *keep_arg, uint64_t *deleted)
 {
 	if (b->sealed || l->batch_in_flight)
 		return SLUICE_EINVAL;
-	sweep s = { .log = l, .batch = b, .now_us = now_us, .budget = scan_limit };
+	sweep s = { .log = l, .batch = b, .now_us = now_us, .budget = scan_limit,
+		.keep_from = keep_from, .keep_arg = keep_arg };
 	strmap_foreach(l->topics, sweep_topic, &s);
 	if (deleted != NULL)
 		*deleted = s.deleted;

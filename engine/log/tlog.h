@@ -74,9 +74,12 @@ sluice_err tlog_sync(tlog *l);
  * time now_us: by age (publish time) and by size, oldest first. Uses range
  * deletes. *deleted (may be NULL) gets the number of messages removed.
  * Visits at most scan_limit messages in all, so one call stays short.
+ * keep_from (may be NULL) gives, per topic, the first offset that must be
+ * kept whatever the retention says (the lowest subscription ack floor).
  */
+typedef uint64_t (*tlog_keep_fn)(void *arg, tlog_topic *t);
 sluice_err tlog_retention_apply(tlog *l, tlog_batch *b, int64_t now_us,
-    size_t scan_limit, uint64_t *deleted);
+    size_t scan_limit, tlog_keep_fn keep_from, void *keep_arg, uint64_t *deleted);
 
 /*
  * Reads committed messages of t from offset `from`, at most max of them,

@@ -165,9 +165,8 @@ nr_release(nr_msg *m)
 static nr_msg *
 ring_pop(consumer *c)
 {
-	size_t cap = c->sub->queue_size;
 	nr_msg *m = c->ring[c->rhead];
-	c->rhead = (c->rhead + 1) % cap;
+	c->rhead = (c->rhead + 1) % c->rcap;
 	c->rlen--;
 	return m;
 }
@@ -179,6 +178,37 @@ deliver_release_ring(consumer *c)
 		nr_release(ring_pop(c));
 	sl_free(c->ring);
 	c->ring = NULL;
+	c->rcap = 0;
+}
+
+/* Doubles c's ring, keeping its order: only block overshoots the bound. */
+static sluice_err
+ring_grow(consumer *c, size_t cap)
+{
+	nr_msg **r = sl_alloc(cap * sizeof(*r));
+	if (r == NULL)
+		return SLUICE_ENOMEM;
+	for (size_t i = 0; i < c->rlen; i++)
+		r[i] = c->ring[(c->rhead + i) % c->rcap];
+	sl_free(c->ring);
+	c->ring = r;
+	c->rhead = 0;
+	c->rcap = cap;
+	return SLUICE_OK;
+}
+
+int
+deliver_is_blocked(const subscription *sub)
+{
+	if (sub->mode != SLUICE__SUB_MODE__MODE_NON_RELIABLE ||
+	    sub->overflow != SLUICE__OVERFLOW__OVERFLOW_BLOCK || sub->consumers == NULL)
+		return 0;
+	if (sub->type != SLUICE__SUB_TYPE__SUB_SHARED)
+		return sub->consumers->rlen >= sub->queue_size;
+	for (const consumer *c = sub->consumers; c != NULL; c = c->next)
+		if (c->rlen < sub->queue_size)
+			return 0;
+	return 1;
 }
 
 static void
@@ -217,21 +247,29 @@ deliver_enqueue_nr(subs *s, subscription *sub, nr_msg *m)
 	consumer *c = sub->ops->route(sub);
 	if (c == NULL)
 		return SLUICE_OK;
-	size_t cap = sub->queue_size;
-	if (c->ring == NULL && (c->ring = sl_alloc(cap * sizeof(nr_msg *))) == NULL)
+	if (c->ring == NULL && ring_grow(c, sub->queue_size) != SLUICE_OK)
 		return SLUICE_ENOMEM;
-	if (c->rlen == cap) {
-		/* Full. Block never gets here for long: the broker stops
-		 * accepting publishes to the topic while a queue is full, so
-		 * only the rest of one frame can meet a full queue; it is
-		 * dropped like drop_newest, and counted. */
-		c->dropped++;
-		sub->dropped++;
-		if (sub->overflow != SLUICE__OVERFLOW__OVERFLOW_DROP_OLDEST)
+	if (c->rlen >= sub->queue_size) {
+		switch (sub->overflow) {
+		case SLUICE__OVERFLOW__OVERFLOW_BLOCK:
+			/* The broker holds publishes while the queue is full, so
+			 * only the rest of one frame gets here: keep it, over
+			 * the bound, rather than drop what block promised. */
+			if (c->rlen == c->rcap && ring_grow(c, c->rcap * 2) != SLUICE_OK)
+				return SLUICE_ENOMEM;
+			break;
+		case SLUICE__OVERFLOW__OVERFLOW_DROP_OLDEST:
+			c->dropped++;
+			sub->dropped++;
+			nr_release(ring_pop(c));
+			break;
+		default: /* drop newest */
+			c->dropped++;
+			sub->dropped++;
 			return SLUICE_OK;
-		nr_release(ring_pop(c));
+		}
 	}
-	c->ring[(c->rhead + c->rlen) % cap] = m;
+	c->ring[(c->rhead + c->rlen) % c->rcap] = m;
 	c->rlen++;
 	m->refs++;
 	return SLUICE_OK;

@@ -56,6 +56,7 @@ struct consumer {
 	/* Non-reliable queue: a ring of at most sub->queue_size. */
 	nr_msg **ring;
 	size_t rhead, rlen;
+	size_t rcap;           /* ring slots: queue_size, more under block */
 	uint64_t dropped;      /* non-reliable: dropped for this consumer */
 	uint64_t delivered, acked;
 };
@@ -107,5 +108,7 @@ struct subs {
 void deliver_pump(subs *s, subscription *sub);
 void deliver_answer_empty(subs *s, consumer *c, int i);
 void deliver_release_ring(consumer *c);
+/* Non-reliable block: whether a publish to this sub must wait. */
+int deliver_is_blocked(const subscription *sub);
 sluice_err deliver_enqueue_nr(subs *s, subscription *sub, nr_msg *m);
 #endif

@@ -899,3 +899,26 @@ subs_consumer_count(const subs *s)
 {
 	return u64map_count(s->consumers);
 }
+
+int
+subs_topic_blocked(subs *s, tlog_topic *t)
+{
+	topic_subs *ts = topic_entry(s, t, 0);
+	if (ts == NULL || ts->nonreliable == 0)
+		return 0;
+	for (subscription *sub = ts->subs; sub != NULL; sub = sub->next)
+		if (deliver_is_blocked(sub))
+			return 1;
+	return 0;
+}
+
+uint64_t
+subs_topic_min_floor(subs *s, tlog_topic *t)
+{
+	uint64_t floor = UINT64_MAX;
+	topic_subs *ts = topic_entry(s, t, 0);
+	for (subscription *sub = ts ? ts->subs : NULL; sub != NULL; sub = sub->next)
+		if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE && sub->cur.floor < floor)
+			floor = sub->cur.floor;
+	return floor;
+}

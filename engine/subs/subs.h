@@ -93,6 +93,12 @@ void subs_watchdog(subs *s, uint64_t now_ms);
 void subs_persist(subs *s, tlog_batch *b, int all);
 /* Whether t has non-reliable subscriptions that want its messages. */
 int  subs_topic_wants_messages(subs *s, tlog_topic *t);
+/* Whether a publish to t must wait: a non-reliable subscription with
+ * overflow "block" has no queue room. */
+int subs_topic_blocked(subs *s, tlog_topic *t);
+/* The lowest ack floor of t's reliable subscriptions, or UINT64_MAX:
+ * retention never deletes what a durable subscription has not acked. */
+uint64_t subs_topic_min_floor(subs *s, tlog_topic *t);
 /* Number of subscriptions, consumers. */
 size_t subs_count(const subs *s);
 size_t subs_consumer_count(const subs *s);

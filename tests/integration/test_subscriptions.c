@@ -503,3 +503,94 @@ Test(subs, broker_kill9_loses_nothing_unacked_and_repeats_only_the_last_flush_wi
 	raw_close(&c);
 	stop();
 }
+
+typedef struct {
+	const char *url;
+	volatile int acked;
+} block_pub;
+
+static void *
+publish_one_by_one(void *arg)
+{
+	block_pub *bpb = arg;
+	raw_conn c;
+	cr_assert_eq(raw_open(&c, bpb->url), 0);
+	cr_assert_eq(raw_hello(&c, SLUICE_PROTOCOL_VERSION), SLUICE_OK);
+	for (int i = 0; i < 30; i++) {
+		uint32_t st;
+		/* A held publish waits longer than raw's 5 s receive timeout
+		 * only if the test is broken; treat that as a failure. */
+		st = raw_publish(&c, "blk", 1, "b", NULL);
+		cr_assert_eq(st, SLUICE_OK, "publish %d: status %u", i, st);
+		__atomic_add_fetch(&bpb->acked, 1, __ATOMIC_SEQ_CST);
+	}
+	raw_close(&c);
+	return NULL;
+}
+
+Test(subs, non_reliable_block_makes_the_publisher_wait_and_drops_nothing)
+{
+	start(NULL);
+	raw_conn c;
+	uint64_t id, offs[128];
+	conn(&c);
+	Sluice__Subscribe s = SLUICE__SUBSCRIBE__INIT;
+	s.topic = (char *) "blk";
+	s.subscription = (char *) "s";
+	s.type = EXCL;
+	s.mode = NONREL;
+	s.window = 100;
+	s.queue_size = 10;
+	s.overflow = SLUICE__OVERFLOW__OVERFLOW_BLOCK;
+	s.consumer_name = (char *) "blk";
+	cr_assert_eq(raw_subscribe_req(&c, &s, &id), 0);
+	block_pub pub = { bp.url, 0 };
+	pthread_t th;
+	pthread_create(&th, NULL, publish_one_by_one, &pub);
+	usleep(500000);
+	cr_assert_eq(__atomic_load_n(&pub.acked, __ATOMIC_SEQ_CST), 10,
+	    "the publisher should wait once the queue of 10 is full (acked %d)", pub.acked);
+	size_t got = 0;
+	uint64_t dropped = 0;
+	for (int i = 0; i < 50 && got < 30; i++) {
+		Sluice__Reply *r;
+		cr_assert_eq(raw_fetch(&c, id, 100, 300, NULL, 0, &r), 0);
+		for (size_t j = 0; j < r->deliver->n_records; j++)
+			offs[got + j] = r->deliver->records[j]->offset;
+		got += r->deliver->n_records;
+		dropped = r->deliver->dropped;
+		codec_reply_free(r);
+	}
+	pthread_join(th, NULL);
+	cr_assert_eq(got, 30);
+	cr_assert_eq(dropped, 0);
+	for (size_t i = 0; i < 30; i++)
+		cr_assert_eq(offs[i], i);
+	raw_close(&c);
+	stop();
+}
+
+Test(subs, non_reliable_failover_moves_live_delivery_to_the_standby)
+{
+	start(NULL);
+	raw_conn a, b;
+	uint64_t ida, idb, offs[64];
+	int active = 0;
+	conn(&a);
+	conn(&b);
+	cr_assert_eq(raw_subscribe(&a, "nf", "s", FAILOVER, NONREL, 50, LATEST, &ida), 0);
+	cr_assert_eq(raw_subscribe(&b, "nf", "s", FAILOVER, NONREL, 50, LATEST, &idb), 0);
+	publish("nf", 5);
+	cr_assert_eq(fetch(&a, ida, 50, 300, NULL, 0, offs, NULL, &active), 5);
+	cr_assert(active);
+	cr_assert_eq(fetch(&b, idb, 50, 100, NULL, 0, offs, NULL, &active), 0);
+	cr_assert_not(active);
+	cr_assert_eq(raw_unsubscribe(&a, ida, 0), 0);
+	publish("nf", 5);
+	cr_assert_eq(fetch(&b, idb, 50, 300, NULL, 0, offs, NULL, &active), 5);
+	cr_assert(active);
+	cr_assert_eq(offs[0], 5);
+	raw_close(&a);
+	raw_close(&b);
+	stop();
+}

@@ -257,12 +257,22 @@ Test(tlog, topic_names_are_checked)
 	tlog_close(l);
 }
 
+static tlog_keep_fn keep_fn;
+static void *keep_arg;
+
+static uint64_t
+keep_at(void *arg, tlog_topic *t)
+{
+	(void) t;
+	return *(uint64_t *) arg;
+}
+
 static void
 run_retention(tlog *l, int64_t now, uint64_t *deleted)
 {
 	tlog_batch *b;
 	cr_assert_eq(tlog_batch_alloc(l, &b), SLUICE_OK);
-	cr_assert_eq(tlog_retention_apply(l, b, now, 1000000, deleted), SLUICE_OK);
+	cr_assert_eq(tlog_retention_apply(l, b, now, 1000000, keep_fn, keep_arg, deleted), SLUICE_OK);
 	commit(b);
 	tlog_batch_free(b);
 }
@@ -321,5 +331,22 @@ Test(tlog, second_open_of_the_same_directory_is_refused)
 {
 	tlog *l = open_log(), *l2 = NULL;
 	cr_assert_eq(tlog_open(&l2, dbdir), SLUICE_ELOCKED);
+	tlog_close(l);
+}
+
+Test(tlog, retention_stops_at_what_a_subscription_has_not_acked)
+{
+	tlog *l = open_log();
+	tlog_topic *t;
+	cr_assert_eq(tlog_topic_create(l, "held", 60000, 0, &t), SLUICE_OK);
+	int64_t now = 10000000000;
+	append(l, t, 20, "old", now - 120000000);
+	uint64_t floor = 7, deleted = 0;
+	keep_fn = keep_at;
+	keep_arg = &floor;
+	run_retention(l, now, &deleted);
+	cr_assert_eq(deleted, 7, "only what the subscription acked may go");
+	cr_assert_eq(tlog_topic_first(t), 7);
+	keep_fn = NULL;
 	tlog_close(l);
 }
