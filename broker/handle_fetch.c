@@ -23,6 +23,17 @@ handle_fetch(broker *b, session *s, const reply_to *to, Sluice__Request *req)
 		subs_ack(b->subs, c, (const Sluice__AckRange *const *) f->acks,
 		    f->n_acks, 0, 0, NULL, 0, &applied, &ignored);
 	}
+	if (f->max_records == 0) {
+		/* A keepalive: acks only, renewing the lease; answered now. */
+		Sluice__Deliver d = SLUICE__DELIVER__INIT;
+		d.active = consumer_is_active(c);
+		Sluice__Reply r = SLUICE__REPLY__INIT;
+		r.body_case = SLUICE__REPLY__BODY_DELIVER;
+		r.deliver = &d;
+		reply_send(b, to, &r);
+		codec_request_free(req);
+		return;
+	}
 	reply_to *ctx = sl_alloc(sizeof(*ctx));
 	if (ctx == NULL) {
 		reply_error(b, to, SLUICE_ENOMEM, NULL);

@@ -617,7 +617,7 @@ void
 subs_fetch(subs *s, consumer *c, void *fetch_ctx, uint32_t max_records,
     uint64_t deadline_ms)
 {
-	if (max_records == 0 || max_records > c->sub->window)
+	if (max_records > c->sub->window)
 		max_records = c->sub->window;
 	c->fetch[c->nfetch++] = (parked_fetch) { fetch_ctx, max_records, deadline_ms };
 	if (c->nfetch > SUB_MAX_FETCHES) {

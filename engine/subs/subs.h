@@ -68,7 +68,7 @@ int        consumer_is_active(const consumer *c);
 /*
  * Parks a Fetch for c (at most 2 per consumer; a third is answered at
  * once, empty) until messages are available or deadline_ms passes, and
- * delivers at once what is available.
+ * delivers at once what is available. max_records must be at least 1.
  */
 void subs_fetch(subs *s, consumer *c, void *fetch_ctx, uint32_t max_records,
     uint64_t deadline_ms);
