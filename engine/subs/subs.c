@@ -922,3 +922,33 @@ subs_topic_min_floor(subs *s, tlog_topic *t)
 			floor = sub->cur.floor;
 	return floor;
 }
+
+sluice_err
+subs_get_stats(subs *s, tlog_topic *t, const char *name, uint64_t now_ms,
+    subs_stats *out)
+{
+	subscription *sub = find_sub(topic_entry(s, t, 0), name);
+	if (sub == NULL)
+		return SLUICE_ENOTOPIC;
+	memset(out, 0, sizeof(*out));
+	out->dispatcher = sub->ops->name;
+	out->consumers = sub->nconsumers;
+	out->head = tlog_topic_head(t);
+	out->redelivered = sub->redelivered;
+	out->dropped = sub->dropped;
+	out->ignored_acks = sub->ignored_acks;
+	if (sub->mode != SLUICE__SUB_MODE__MODE_RELIABLE)
+		return SLUICE_OK;
+	out->floor = sub->cur.floor;
+	out->lag = out->head > out->floor ? out->head - out->floor : 0;
+	out->ack_holes = cursor_holes(&sub->cur);
+	for (consumer *c = sub->consumers; c != NULL; c = c->next)
+		out->unacked += c->unacked;
+	oldest_walk w = { 0, NULL };
+	u64map_foreach(sub->deliveries, find_oldest, &w);
+	if (w.d != NULL) {
+		out->oldest_unacked_offset = w.off;
+		out->oldest_unacked_ms = now_ms - w.d->delivered_ms;
+	}
+	return SLUICE_OK;
+}

@@ -99,6 +99,23 @@ int subs_topic_blocked(subs *s, tlog_topic *t);
 /* The lowest ack floor of t's reliable subscriptions, or UINT64_MAX:
  * retention never deletes what a durable subscription has not acked. */
 uint64_t subs_topic_min_floor(subs *s, tlog_topic *t);
+/* What an operator (and `subs why`) needs to know of one subscription. */
+typedef struct {
+	const char *dispatcher;   /* e.g. "reliable-shared" */
+	size_t consumers;
+	uint64_t head;            /* the topic's next offset */
+	uint64_t floor;           /* every offset below is acked */
+	uint64_t lag;             /* head - floor, messages */
+	uint64_t unacked;         /* delivered, not yet acked */
+	uint64_t oldest_unacked_ms; /* age of the oldest unacked delivery */
+	uint64_t oldest_unacked_offset;
+	size_t ack_holes;
+	uint64_t redelivered, dropped, ignored_acks;
+} subs_stats;
+
+/* SLUICE_ENOTOPIC when t has no subscription of that name. */
+sluice_err subs_get_stats(subs *s, tlog_topic *t, const char *name,
+    uint64_t now_ms, subs_stats *out);
 /* Number of subscriptions, consumers. */
 size_t subs_count(const subs *s);
 size_t subs_consumer_count(const subs *s);
