@@ -34,6 +34,7 @@ struct slot {
 	nng_aio       *aio;     /* callback slot_cb; freed only by close */
 	client_req    *req;     /* in flight, NULL when idle */
 	int            sending; /* 1: send stage, 0: waiting for the reply */
+	int            aborted; /* client_abort hit req; guarded by c->mu */
 	slot          *next;    /* idle list link */
 };
 
@@ -61,6 +62,7 @@ struct sluice_client {
 	sluice_err  broken;    /* SLUICE_OK until the connection is lost */
 	int         closing;
 	uint32_t    nproducers;
+	uint32_t    nconsumers;
 };
 
 static void slot_cb(void *arg);
@@ -94,6 +96,7 @@ slot_start(slot *s, client_req *r)
 {
 	s->req = r;
 	s->sending = 1;
+	s->aborted = 0;
 	nng_aio_set_msg(s->aio, r->msg);
 	r->msg = NULL;
 	nng_aio_set_timeout(s->aio, s->c->request_timeout);
@@ -133,10 +136,12 @@ slot_finish(slot *s, sluice_err rv, const Sluice__Reply *reply)
 {
 	sluice_client *c = s->c;
 	client_req *r = s->req;
-	s->req = NULL;
 	r->done(r, rv, reply);
 
+	/* s->req changes only under mu, for client_abort; while done ran,
+	 * an abort of r found an aio with nothing to cancel. */
 	nng_mtx_lock(c->mu);
+	s->req = NULL;
 	client_req *next = NULL;
 	if (!c->closing && c->broken == SLUICE_OK && c->wait_head != NULL) {
 		next = c->wait_head;
@@ -168,8 +173,11 @@ slot_reply(slot *s)
 		    (unsigned long long) s->req->id);
 		rv = SLUICE_EPROTO;
 	}
+	/* Read before finishing: the request may be gone after done. */
+	int taken = rv == SLUICE_OK && s->req->take_reply;
 	slot_finish(s, rv, rv == SLUICE_OK ? reply : NULL);
-	codec_reply_free(reply);
+	if (!taken)
+		codec_reply_free(reply);
 }
 
 /* Runs on an nng thread when the send or the receive stage completes. */
@@ -197,6 +205,8 @@ slot_cb(void *arg)
 		 */
 		nng_mtx_lock(c->mu);
 		sluice_err rv = c->broken;
+		if (rv == SLUICE_OK && s->aborted)
+			rv = SLUICE_ECLOSED;
 		if (rv == SLUICE_OK) {
 			s->sending = 0;
 			nng_aio_set_timeout(s->aio, c->request_timeout);
@@ -346,7 +356,7 @@ hello(sluice_client *c)
 	rq.body_case = SLUICE__REQUEST__BODY_HELLO;
 	rq.hello = &h;
 
-	nng_msg *m;
+	nng_msg *m = NULL;
 	Sluice__Reply *reply = NULL;
 	sluice_err rv = client_encode(&rq, &m);
 	if (rv == SLUICE_OK)
@@ -498,10 +508,11 @@ sluice_client_close(sluice_client *c)
 	if (c == NULL)
 		return SLUICE_EINVAL;
 	nng_mtx_lock(c->mu);
-	if (c->nproducers > 0) {
+	if (c->nproducers > 0 || c->nconsumers > 0) {
 		nng_mtx_unlock(c->mu);
-		sl_error("sluice: client closed with %u producers open",
-		    c->nproducers);
+		sl_error("sluice: client closed with %u producers and %u "
+		         "consumers open",
+		    c->nproducers, c->nconsumers);
 		return SLUICE_EINVAL;
 	}
 	c->closing = 1;
@@ -539,6 +550,37 @@ client_submit(sluice_client *c, client_req *r)
 	return rv;
 }
 
+void
+client_abort(sluice_client *c, client_req *r)
+{
+	int found = 0;
+	nng_mtx_lock(c->mu);
+	for (uint32_t i = 0; i < c->nslots; i++) {
+		/* The aio completes on an nng thread; done runs there. */
+		if (c->slots[i].req == r) {
+			c->slots[i].aborted = 1;
+			nng_aio_abort(c->slots[i].aio, NNG_ECANCELED);
+		}
+	}
+	client_req **pp = &c->wait_head, *prev = NULL;
+	while (*pp != NULL) {
+		if (*pp == r) {
+			*pp = r->next;
+			if (c->wait_tail == r)
+				c->wait_tail = prev;
+			found = 1;
+			break;
+		}
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	nng_mtx_unlock(c->mu);
+	if (found) {
+		r->next = NULL;
+		fail_list(r, SLUICE_ECLOSED);
+	}
+}
+
 sluice_err
 client_status(sluice_client *c)
 {
@@ -573,5 +615,21 @@ client_producer_remove(sluice_client *c)
 {
 	nng_mtx_lock(c->mu);
 	c->nproducers--;
+	nng_mtx_unlock(c->mu);
+}
+
+void
+client_consumer_add(sluice_client *c)
+{
+	nng_mtx_lock(c->mu);
+	c->nconsumers++;
+	nng_mtx_unlock(c->mu);
+}
+
+void
+client_consumer_remove(sluice_client *c)
+{
+	nng_mtx_lock(c->mu);
+	c->nconsumers--;
 	nng_mtx_unlock(c->mu);
 }

@@ -61,8 +61,11 @@ typedef struct client_req client_req;
  * client_done_fn is called exactly once per submitted request, on an nng
  * thread, without any client lock held. rv is a transport error
  * (SLUICE_ECLOSED, SLUICE_ETIMEDOUT, SLUICE_EPROTO...) or SLUICE_OK with the
- * decoded reply, which is borrowed for the call (its status is the
- * broker's verdict and is left to the caller to judge).
+ * decoded reply (its status is the broker's verdict and is left to the
+ * caller to judge). The reply is borrowed for the call, unless the request
+ * was submitted with take_reply set: then done owns it (never NULL with
+ * SLUICE_OK) and frees it with codec_reply_free, so records can point into
+ * it without copying.
  */
 typedef void (*client_done_fn)(
     client_req *r, sluice_err rv, const Sluice__Reply *reply);
@@ -72,6 +75,7 @@ struct client_req {
 	nng_msg       *msg;  /* encoded Request; the client takes it on submit */
 	uint64_t       id;   /* request_id encoded in msg */
 	client_done_fn done;
+	int            take_reply; /* done owns the reply (see above) */
 	client_req    *next; /* client: waiting-queue link */
 };
 
@@ -94,6 +98,15 @@ sluice_err client_encode(const Sluice__Request *rq, nng_msg **out);
  */
 sluice_err client_submit(sluice_client *c, client_req *r);
 
+/*
+ * client_abort makes a submitted request complete now with SLUICE_ECLOSED
+ * (done still runs exactly once, possibly on this thread before returning,
+ * so the caller must not hold a lock that done takes). A reply that comes
+ * later is discarded by nng. Does nothing when r already completed.
+ * Thread-safe.
+ */
+void client_abort(sluice_client *c, client_req *r);
+
 /* client_status returns SLUICE_OK while c can take requests. */
 sluice_err client_status(sluice_client *c);
 
@@ -103,6 +116,9 @@ uint64_t client_max_frame_bytes(const sluice_client *c);
 /* Producers register so that closing their client early is refused. */
 void client_producer_add(sluice_client *c);
 void client_producer_remove(sluice_client *c);
+/* Consumers likewise (consumer.c). */
+void client_consumer_add(sluice_client *c);
+void client_consumer_remove(sluice_client *c);
 
 /*
  * sl_err_from_nng maps an nng error to a sluice_err, once, at the boundary
@@ -110,6 +126,19 @@ void client_producer_remove(sluice_client *c);
  * SLUICE_ECONNREFUSED.
  */
 sluice_err sl_err_from_nng(int nng_rv);
+
+/* Consumer options; sluice_consumer_open copies them. */
+struct sluice_consumer_opts {
+	sluice_sub_type type;
+	sluice_sub_mode mode;
+	uint32_t        window;     /* 1..65535 unacked messages */
+	sluice_start    start;      /* where a new subscription starts */
+	uint64_t        start_offset; /* with SLUICE_START_OFFSET */
+	char           *name;       /* owned, never NULL */
+	int32_t         priority;   /* failover: highest active first */
+	sluice_overflow overflow;   /* non-reliable */
+	uint32_t        queue_size; /* non-reliable; 0 = window */
+};
 
 /* Option copies (opts.c), used by the objects that keep options. */
 void opts_producer_defaults(sluice_producer_opts *po);

@@ -1,5 +1,6 @@
 /*
- * opts.c - connection and producer options: defaults, validation, setters.
+ * opts.c - connection, producer and consumer options: defaults,
+ * validation, setters.
  * Options are plain values; the client and producers copy what they keep,
  * so an options object may be freed or reused right after an open call.
  * Not thread-safe: one thread configures an options object.
@@ -153,5 +154,112 @@ sluice_producer_opts_set_block(sluice_producer_opts *po, int block)
 	if (po == NULL)
 		return SLUICE_EINVAL;
 	po->block = block != 0;
+	return SLUICE_OK;
+}
+
+/* ---- consumer options ----------------------------------------------- */
+
+#define DEFAULT_CONSUMER_WINDOW 1000
+#define MAX_CONSUMER_WINDOW 65535
+
+sluice_err
+sluice_consumer_opts_alloc(sluice_consumer_opts **out)
+{
+	if (out == NULL)
+		return SLUICE_EINVAL;
+	sluice_consumer_opts *co = sl_alloc(sizeof(*co));
+	if (co == NULL)
+		return SLUICE_ENOMEM;
+	if ((co->name = sl_strdup("libsluice")) == NULL) {
+		sl_free(co);
+		return SLUICE_ENOMEM;
+	}
+	co->type = SLUICE_SUB_EXCLUSIVE;
+	co->mode = SLUICE_RELIABLE;
+	co->window = DEFAULT_CONSUMER_WINDOW;
+	co->start = SLUICE_START_LATEST;
+	co->overflow = SLUICE_DROP_NEWEST;
+	*out = co;
+	return SLUICE_OK;
+}
+
+void
+sluice_consumer_opts_free(sluice_consumer_opts *co)
+{
+	if (co == NULL)
+		return;
+	sl_free(co->name);
+	sl_free(co);
+}
+
+sluice_err
+sluice_consumer_opts_set_type(sluice_consumer_opts *co, sluice_sub_type type)
+{
+	if (co == NULL || (type != SLUICE_SUB_EXCLUSIVE &&
+	                      type != SLUICE_SUB_FAILOVER &&
+	                      type != SLUICE_SUB_SHARED))
+		return SLUICE_EINVAL;
+	co->type = type;
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_consumer_opts_set_mode(sluice_consumer_opts *co, sluice_sub_mode mode)
+{
+	if (co == NULL || (mode != SLUICE_RELIABLE && mode != SLUICE_NON_RELIABLE))
+		return SLUICE_EINVAL;
+	co->mode = mode;
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_consumer_opts_set_window(sluice_consumer_opts *co, uint32_t window)
+{
+	if (co == NULL || window == 0 || window > MAX_CONSUMER_WINDOW)
+		return SLUICE_EINVAL;
+	co->window = window;
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_consumer_opts_set_start(
+    sluice_consumer_opts *co, sluice_start start, uint64_t offset)
+{
+	if (co == NULL || (start != SLUICE_START_LATEST &&
+	                      start != SLUICE_START_EARLIEST &&
+	                      start != SLUICE_START_OFFSET))
+		return SLUICE_EINVAL;
+	co->start = start;
+	co->start_offset = start == SLUICE_START_OFFSET ? offset : 0;
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_consumer_opts_set_name(sluice_consumer_opts *co, const char *name)
+{
+	if (co == NULL)
+		return SLUICE_EINVAL;
+	return set_string(&co->name, name);
+}
+
+sluice_err
+sluice_consumer_opts_set_priority(sluice_consumer_opts *co, int32_t priority)
+{
+	if (co == NULL)
+		return SLUICE_EINVAL;
+	co->priority = priority;
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_consumer_opts_set_overflow(sluice_consumer_opts *co,
+    sluice_overflow overflow, uint32_t queue_size)
+{
+	if (co == NULL || (overflow != SLUICE_DROP_NEWEST &&
+	                      overflow != SLUICE_DROP_OLDEST &&
+	                      overflow != SLUICE_BLOCK))
+		return SLUICE_EINVAL;
+	co->overflow = overflow;
+	co->queue_size = queue_size;
 	return SLUICE_OK;
 }

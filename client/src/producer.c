@@ -289,7 +289,7 @@ fail:
 		nng_mtx_free(p->mu);
 	sl_free(p->topic);
 	sl_free(p);
-	return SLUICE_OK;
+	return rv;
 }
 
 /*

@@ -16,6 +16,9 @@
 #define SUB_MAX_FETCHES 2
 #define SUB_DEFAULT_WINDOW 1000
 #define SUB_MAX_WINDOW 65535
+/* The watchdog reports a subscription whose every window has been full
+ * with its oldest delivery unacked this long. */
+#define SUB_STALL_MS 5000
 /* Bytes of records per Deliver frame, beyond which a fetch gets the rest
  * on its next round. */
 #define SUB_MAX_FRAME_BYTES (1u << 20)

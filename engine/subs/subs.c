@@ -868,6 +868,10 @@ watch_topic(void *val, void *arg)
 		if (!room && !sub->stalled) {
 			oldest_walk w = { 0, NULL };
 			u64map_foreach(sub->deliveries, find_oldest, &w);
+			/* A full window is normal for a moment (window 1 is full
+			 * all the time): only a long-held one is a stall. */
+			if (w.d == NULL || s->now_ms - w.d->delivered_ms < SUB_STALL_MS)
+				continue;
 			if (w.d != NULL)
 				sl_warn("subscription %s on %s stalled: %llu behind, every "
 				        "consumer's window is full; oldest unacked offset %llu "

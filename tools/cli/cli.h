@@ -1,7 +1,7 @@
 /*
  * cli.h - what the subcommands of sluice-cli share with main.c: the shape
  * of a subcommand and the exit codes. Each subcommand lives in its own file
- * (produce.c, later consume.c) and sees only the public libsluice API.
+ * (produce.c, consume.c) and sees only the public libsluice API.
  */
 #ifndef SL_CLI_H
 #define SL_CLI_H
@@ -25,6 +25,7 @@ typedef struct {
 } cli_cmd;
 
 int cli_produce(int argc, char **argv);
+int cli_consume(int argc, char **argv);
 
 /* cli_fail prints "sluice-cli: <what>: <text of rv>" and returns 1. */
 int cli_fail(const char *what, sluice_err rv);

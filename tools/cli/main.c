@@ -11,9 +11,10 @@
 #define SLUICE_VERSION "unknown"
 #endif
 
-/* Add a subcommand by adding a row; `consume` is the next one planned. */
+/* Add a subcommand by adding a row. */
 static const cli_cmd cmds[] = {
 	{ "produce", "publish messages to a topic", cli_produce },
+	{ "consume", "receive messages through a subscription", cli_consume },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -1,14 +1,15 @@
 /*
  * sluice.h - the one public header of libsluice, the Sluice client library.
  *
- * Producers connect to a sluiced broker and publish messages to topics.
- * Every function that can fail returns a sluice_err; sluice_strerror() turns
- * it into text. Objects are opaque; destructors accept NULL.
+ * Producers connect to a sluiced broker and publish messages to topics;
+ * consumers receive them through subscriptions. Every function that can
+ * fail returns a sluice_err; sluice_strerror() turns it into text. Objects
+ * are opaque; destructors accept NULL.
  *
- * Threading: a sluice_client and its producers may be used from several
- * threads at once (each object has its own lock), except that
- * sluice_client_close() and sluice_producer_close() must not race with other
- * calls on the same object. Completion callbacks run on a library thread:
+ * Threading: a sluice_client, its producers and its consumers may be used
+ * from several threads at once (each object has its own lock), except that
+ * sluice_client_close(), sluice_producer_close() and the consumer close
+ * calls must not race with other calls on the same object. Completion callbacks run on a library thread:
  * they must not block and must not call sluice_producer_flush() or
  * sluice_publish() on the producer that invoked them.
  */
@@ -114,9 +115,10 @@ SLUICE_API sluice_err sluice_opts_set_request_timeout(sluice_opts *o, int ms);
 SLUICE_API sluice_err sluice_client_open(
     sluice_client **out, const sluice_opts *opts);
 /*
- * sluice_client_close closes the connection and frees c. Producers of this
- * client must be closed first: while any is open it returns SLUICE_EINVAL
- * and closes nothing. Requests still in flight complete with SLUICE_ECLOSED.
+ * sluice_client_close closes the connection and frees c. Producers and
+ * consumers of this client must be closed first: while any is open it
+ * returns SLUICE_EINVAL and closes nothing. Requests still in flight
+ * complete with SLUICE_ECLOSED.
  */
 SLUICE_API sluice_err sluice_client_close(sluice_client *c);
 /* The broker's limit on one message (payload + key + properties), bytes. */
@@ -277,9 +279,14 @@ SLUICE_API sluice_err sluice_consumer_open(sluice_consumer **out,
     sluice_client *c, const char *topic, const char *subscription,
     const sluice_consumer_opts *co);
 /*
- * sluice_consumer_close sends pending acks, detaches the consumer (its
- * unacked messages go to other consumers) and frees it. The subscription
- * and its cursor remain.
+ * sluice_consumer_close stops fetching, sends pending acks and waits for
+ * them, detaches the consumer (Unsubscribe; its unacked messages go to
+ * other consumers), frees the records still queued and frees k. It waits
+ * at most about the client's request timeout per step. k is freed whatever
+ * it returns: SLUICE_OK, or the first error of the acks or the Unsubscribe
+ * (SLUICE_ECLOSED after a lost connection). Records the application holds
+ * stay valid. Must not race with other calls on k, nor run in its handler.
+ * The subscription and its cursor remain.
  */
 SLUICE_API sluice_err sluice_consumer_close(sluice_consumer *k);
 /* Like close, and deletes the subscription with its cursor. */
@@ -289,7 +296,11 @@ SLUICE_API sluice_err sluice_consumer_unsubscribe(sluice_consumer *k);
  * sluice_receive waits up to timeout_ms (-1: forever, 0: poll) for the
  * next message; *out is the caller's to free with sluice_record_free.
  * SLUICE_ETIMEDOUT when none came. Never more than the window are held
- * unacked: a reliable consumer must ack to receive more.
+ * unacked: a reliable consumer must ack (or nack) to receive more; freeing
+ * a record does not ack it. Once the connection is lost it returns the
+ * records already received, then SLUICE_ECLOSED (another fatal error, e.g.
+ * SLUICE_ENOCONSUMER from the broker, likewise). The library keeps up to
+ * two fetches outstanding per consumer on the client's connection.
  */
 SLUICE_API sluice_err sluice_receive(
     sluice_consumer *k, sluice_record **out, int timeout_ms);
@@ -298,14 +309,25 @@ SLUICE_API sluice_err sluice_receive(
  * Callback style: handler runs on a library thread for each message, in
  * order; the record is the handler's to free. Set it before the first
  * message arrives (right after open) or not at all: sluice_receive then
- * returns SLUICE_EINVAL.
+ * returns SLUICE_EINVAL. The thread is the consumer's own (not an I/O
+ * thread), so a slow handler delays only this consumer; it may call the
+ * ack functions and sluice_consumer_flush_acks, never
+ * sluice_consumer_close. Fatal errors are not reported to the handler:
+ * they surface in sluice_consumer_flush_acks and close.
  */
 typedef void (*sluice_message_cb)(
     sluice_consumer *k, sluice_record *r, void *arg);
 SLUICE_API sluice_err sluice_consumer_set_handler(
     sluice_consumer *k, sluice_message_cb cb, void *arg);
 
-/* Acks are batched and sent with the next fetch or within a few ms. */
+/*
+ * Acks are merged into ranges and sent with the next fetch or, when no
+ * fetch goes out, in an Ack request within about 1 ms. Broker refusals
+ * surface in sluice_consumer_flush_acks. On a non-reliable consumer the
+ * ack functions do nothing and return SLUICE_OK: nothing is acked there.
+ * The ack functions, sluice_receive and the accessors below are
+ * thread-safe.
+ */
 SLUICE_API sluice_err sluice_ack(sluice_consumer *k, uint64_t offset);
 /* Everything up to and including offset (exclusive and failover only:
  * SLUICE_ENOTSUPP otherwise). */

@@ -1,8 +1,15 @@
 /*
- * fake_broker.h - a broker stand-in for client unit tests: a rep0 socket on
- * an ipc path in a fresh temp dir, served by one thread, answering Hello
- * and Publish with real protobuf replies as configured, and recording what
- * it received so tests can check batching, order and sequence numbers.
+ * fake_broker.h - a broker stand-in for client unit tests: a raw rep0
+ * socket on an ipc path in a fresh temp dir, served by one thread,
+ * answering Hello, Publish, Subscribe, Fetch, Ack and Unsubscribe with real
+ * protobuf replies as configured, and recording what it received so tests
+ * can check batching, order, sequence numbers, credit and acks.
+ *
+ * Its subscription model: one topic of messages added with
+ * fake_broker_produce (independent of Publish), one consumer, a window of
+ * unacked messages, fetches answered with min(max_records, window -
+ * unacked, available) records or parked (two at most, like sluiced) until
+ * records arrive, acks free room, or max_wait_ms passes.
  */
 #ifndef FAKE_BROKER_H
 #define FAKE_BROKER_H
@@ -23,6 +30,13 @@ typedef struct {
 	uint64_t first_offset;      /* base_offset of the first batch (0) */
 	int      hold;              /* hold Publish replies until released */
 	int      drop_on_publish;   /* close the socket on the first Publish */
+	uint32_t subscribe_status;  /* Reply.status of Subscribe (0) */
+	uint32_t fetch_status;      /* Reply.status of every Fetch (0) */
+	uint32_t ack_status;        /* Reply.status of every Ack (0) */
+	uint32_t window;            /* window in force; 0: the one asked */
+	int      no_park;           /* answer empty fetches at once */
+	int      inactive;          /* Deliver.active = false */
+	uint64_t dropped;           /* Deliver.dropped */
 } fake_config;
 
 /* What the fake saw: one entry per message, in arrival order. */
@@ -49,4 +63,52 @@ uint64_t    fake_broker_seq(fake_broker *fb, uint32_t i);
 const char *fake_broker_payload(fake_broker *fb, uint32_t i);
 /* Waits up to ms for n Publish frames; returns 1 when reached. */
 int fake_broker_wait_frames(fake_broker *fb, uint32_t n, int ms);
+
+/* ---- subscriptions ---- */
+
+/*
+ * Appends n messages to the fake topic. Message at offset o has payload
+ * "m<o>", key "k<o>" when o is even (none when odd), property "n" = "<o>",
+ * publish time 1000000 + o, event time 500 + o, sequence o + 1.
+ */
+void fake_broker_produce(fake_broker *fb, uint32_t n);
+
+/* What one Fetch carried, in arrival order. */
+typedef struct {
+	uint32_t max_records;
+	uint32_t max_wait_ms;
+	uint32_t ack_ranges;  /* piggybacked ranges */
+	uint32_t acked;       /* offsets those ranges cover */
+	uint32_t unacked;     /* broker-side unacked after applying them */
+	uint32_t parked;      /* max_records of fetches parked at arrival */
+} fake_fetch;
+
+/* Totals over all requests seen. */
+typedef struct {
+	uint32_t subscribes;
+	uint32_t fetches;
+	uint32_t acks;            /* Ack requests */
+	uint32_t ack_ranges;      /* ranges in Ack requests */
+	uint32_t acked;           /* offsets acked, by Fetch or Ack */
+	uint32_t nacked;
+	int      has_cumulative;  /* some Ack carried a cumulative ack */
+	uint64_t cumulative;      /* the last one */
+	uint32_t unsubscribes;
+	int      deleted;         /* the last Unsubscribe deleted */
+	uint32_t credit_violations; /* fetches asking beyond the window */
+	uint32_t max_unacked;     /* most unacked at any time */
+	uint32_t delivered;       /* records sent */
+	uint32_t sub_window;      /* window asked in the last Subscribe */
+	int      sub_mode;        /* mode asked in the last Subscribe */
+	int      sub_type;
+} fake_stats;
+
+fake_stats fake_broker_stats(fake_broker *fb);
+/* The i-th fetch; returns 0 when there is none. */
+int fake_broker_fetch(fake_broker *fb, uint32_t i, fake_fetch *out);
+/* Waits up to ms until pred(stats, arg) holds; returns 1 when it did. */
+int fake_broker_wait(fake_broker *fb, int (*pred)(const fake_stats *, uint32_t),
+    uint32_t arg, int ms);
+/* Closes the socket now: the client sees its connection drop. */
+void fake_broker_drop(fake_broker *fb);
 #endif
