@@ -49,3 +49,34 @@ disp_can_take(const subscription *sub, const consumer *c)
 {
 	return c->nfetch > 0 && c->unacked < sub->window;
 }
+
+sluice_err
+disp_attach_ranked(subscription *sub, consumer *c)
+{
+	if (sub->type == SLUICE__SUB_TYPE__SUB_EXCLUSIVE && sub->nconsumers > 0)
+		return SLUICE_ECONSUMERBUSY;
+	disp_insert_ordered(sub, c);
+	return SLUICE_OK;
+}
+
+sluice_err
+disp_attach_round_robin(subscription *sub, consumer *c)
+{
+	c->priority = 0; /* no ranking: arrival order */
+	disp_insert_ordered(sub, c);
+	return SLUICE_OK;
+}
+
+int
+disp_is_first(const subscription *sub, const consumer *c)
+{
+	return sub->consumers == c;
+}
+
+int
+disp_is_any(const subscription *sub, const consumer *c)
+{
+	(void) sub;
+	(void) c;
+	return 1;
+}

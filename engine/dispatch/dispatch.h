@@ -43,4 +43,11 @@ void disp_unlink(subscription *sub, consumer *c);
 consumer *disp_rr_next(subscription *sub, consumer *c);
 /* Reliable: has a parked fetch and window room. */
 int disp_can_take(const subscription *sub, const consumer *c);
+/* attach for exclusive/failover: one consumer (exclusive) or a ranked
+ * list (failover); for the round-robin types: arrival order. */
+sluice_err disp_attach_ranked(subscription *sub, consumer *c);
+sluice_err disp_attach_round_robin(subscription *sub, consumer *c);
+/* is_active: the head of the ranked list; every consumer. */
+int disp_is_first(const subscription *sub, const consumer *c);
+int disp_is_any(const subscription *sub, const consumer *c);
 #endif

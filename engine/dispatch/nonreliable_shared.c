@@ -6,20 +6,6 @@
  */
 #include "sub_impl.h"
 
-static sluice_err
-attach(subscription *sub, consumer *c)
-{
-	c->priority = 0;
-	disp_insert_ordered(sub, c);
-	return SLUICE_OK;
-}
-
-static void
-detach(subscription *sub, consumer *c)
-{
-	disp_unlink(sub, c);
-}
-
 static consumer *
 pick(subscription *sub)
 {
@@ -47,19 +33,11 @@ route(subscription *sub)
 	return start; /* all full: the overflow strategy of this one applies */
 }
 
-static int
-is_active(const subscription *sub, const consumer *c)
-{
-	(void) sub;
-	(void) c;
-	return 1;
-}
-
 const disp_ops disp_nonreliable_shared = {
 	.name = "non-reliable-shared",
-	.attach = attach,
-	.detach = detach,
+	.attach = disp_attach_round_robin,
+	.detach = disp_unlink,
 	.pick = pick,
 	.route = route,
-	.is_active = is_active,
+	.is_active = disp_is_any,
 };

@@ -7,21 +7,6 @@
  */
 #include "sub_impl.h"
 
-static sluice_err
-attach(subscription *sub, consumer *c)
-{
-	if (sub->type == SLUICE__SUB_TYPE__SUB_EXCLUSIVE && sub->nconsumers > 0)
-		return SLUICE_ECONSUMERBUSY;
-	disp_insert_ordered(sub, c);
-	return SLUICE_OK;
-}
-
-static void
-detach(subscription *sub, consumer *c)
-{
-	disp_unlink(sub, c);
-}
-
 static consumer *
 pick(subscription *sub)
 {
@@ -29,17 +14,11 @@ pick(subscription *sub)
 	return active != NULL && disp_can_take(sub, active) ? active : NULL;
 }
 
-static int
-is_active(const subscription *sub, const consumer *c)
-{
-	return sub->consumers == c;
-}
-
 const disp_ops disp_reliable_exclusive = {
 	.name = "reliable-exclusive",
-	.attach = attach,
-	.detach = detach,
+	.attach = disp_attach_ranked,
+	.detach = disp_unlink,
 	.pick = pick,
 	.route = NULL,
-	.is_active = is_active,
+	.is_active = disp_is_first,
 };

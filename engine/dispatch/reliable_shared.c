@@ -5,21 +5,6 @@
  */
 #include "sub_impl.h"
 
-static sluice_err
-attach(subscription *sub, consumer *c)
-{
-	/* Arrival order: round robin needs no ranking. */
-	c->priority = 0;
-	disp_insert_ordered(sub, c);
-	return SLUICE_OK;
-}
-
-static void
-detach(subscription *sub, consumer *c)
-{
-	disp_unlink(sub, c);
-}
-
 static consumer *
 pick(subscription *sub)
 {
@@ -37,19 +22,11 @@ pick(subscription *sub)
 	return NULL;
 }
 
-static int
-is_active(const subscription *sub, const consumer *c)
-{
-	(void) sub;
-	(void) c;
-	return 1;
-}
-
 const disp_ops disp_reliable_shared = {
 	.name = "reliable-shared",
-	.attach = attach,
-	.detach = detach,
+	.attach = disp_attach_round_robin,
+	.detach = disp_unlink,
 	.pick = pick,
 	.route = NULL,
-	.is_active = is_active,
+	.is_active = disp_is_any,
 };

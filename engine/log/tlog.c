@@ -266,49 +266,37 @@ tlog_topic_bytes(const tlog_topic *t)
 	return t->bytes;
 }
 
+typedef struct {
+	tlog_topic *t;
+	tlog_read_cb cb;
+	void *arg;
+	sluice_err rv;
+} decode_walk;
+
+static int
+decode_one(void *arg, uint64_t off, const void *val, size_t len)
+{
+	decode_walk *w = arg;
+	Sluice__StoredMessage *m;
+	if ((w->rv = codec_stored_unpack(val, len, &m)) != SLUICE_OK) {
+		if (w->rv == SLUICE_EBADFRAME)
+			w->rv = SLUICE_ECORRUPT;
+		sl_error("topic %s offset %llu: corrupt record", w->t->name,
+		    (unsigned long long) off);
+		return 1;
+	}
+	int stop = w->cb(w->arg, off, m);
+	codec_stored_free(m);
+	return stop;
+}
+
 sluice_err
 tlog_read(tlog *l, tlog_topic *t, uint64_t from, size_t max, tlog_read_cb cb,
     void *arg)
 {
-	uint8_t lo[KEYS_MSG_LEN], hi[KEYS_MSG_LEN];
-	if (from >= t->head || max == 0)
-		return SLUICE_OK;
-	keys_msg(lo, t->id, from);
-	keys_msg(hi, t->id, t->head);
-	rdb_iter *it;
-	sluice_err rv;
-	if ((rv = rdb_iter_open(&it, l->db, RDB_CF_MESSAGES, lo, sizeof(lo), hi,
-	         sizeof(hi))) != SLUICE_OK)
-		return rv;
-	size_t n = 0;
-	for (rdb_iter_seek_first(it); rdb_iter_valid(it) && n < max;
-	     rdb_iter_next(it), n++) {
-		size_t klen, vlen;
-		uint32_t id;
-		uint64_t off;
-		const void *k = rdb_iter_key(it, &klen);
-		const void *v = rdb_iter_value(it, &vlen);
-		Sluice__StoredMessage *m;
-		if (!keys_msg_parse(k, klen, &id, &off)) {
-			rv = SLUICE_ECORRUPT;
-			break;
-		}
-		if ((rv = codec_stored_unpack(v, vlen, &m)) != SLUICE_OK) {
-			if (rv == SLUICE_EBADFRAME)
-				rv = SLUICE_ECORRUPT;
-			sl_error("topic %s offset %llu: corrupt record", t->name,
-			    (unsigned long long) off);
-			break;
-		}
-		int stop = cb(arg, off, m);
-		codec_stored_free(m);
-		if (stop)
-			break;
-	}
-	if (rv == SLUICE_OK)
-		rv = rdb_iter_status(it);
-	rdb_iter_close(it);
-	return rv;
+	decode_walk w = { t, cb, arg, SLUICE_OK };
+	sluice_err rv = tlog_read_raw(l, t, from, max, decode_one, &w);
+	return rv != SLUICE_OK ? rv : w.rv;
 }
 
 uint32_t

@@ -29,4 +29,13 @@ int cli_consume(int argc, char **argv);
 
 /* cli_fail prints "sluice-cli: <what>: <text of rv>" and returns 1. */
 int cli_fail(const char *what, sluice_err rv);
+
+/* Argument helpers shared by the subcommands (args.c). */
+/* Prints "sluice-cli: CMD: <fmt with arg>" and a hint; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
+/* Decimal u64 without sign; returns 0, or -1 when s is not one. */
+int cli_parse_u64(const char *s, uint64_t *out);
+/* The one TOPIC operand at argv[optind], checked; 0 or a usage error. */
+int cli_topic_operand(const char *cmd, int argc, char **argv, int optind,
+    const char **topic);
 #endif

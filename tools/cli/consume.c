@@ -85,29 +85,6 @@ help(FILE *f)
 }
 
 static int
-usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "sluice-cli: consume: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nRun 'sluice-cli consume --help' for usage.\n");
-	return CLI_EXIT_USAGE;
-}
-
-static int
-parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	if (*s == '\0' || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
 parse_i32(const char *s, int32_t *out)
 {
 	char *end;
@@ -160,7 +137,7 @@ parse(int argc, char **argv, consume_args *a)
 			else if (strcmp(optarg, "shared") == 0)
 				a->type = SLUICE_SUB_SHARED;
 			else
-				return usage_error("bad --type '%s' (exclusive, "
+				return cli_usage_error("consume", "bad --type '%s' (exclusive, "
 				                   "failover or shared)",
 				    optarg);
 			break;
@@ -172,29 +149,29 @@ parse(int argc, char **argv, consume_args *a)
 				a->start = SLUICE_START_LATEST;
 			} else if (strcmp(optarg, "earliest") == 0) {
 				a->start = SLUICE_START_EARLIEST;
-			} else if (parse_u64(optarg, &v) == 0) {
+			} else if (cli_parse_u64(optarg, &v) == 0) {
 				a->start = SLUICE_START_OFFSET;
 				a->start_offset = v;
 			} else {
-				return usage_error("bad --from '%s' (earliest, "
+				return cli_usage_error("consume", "bad --from '%s' (earliest, "
 				                   "latest or an offset)",
 				    optarg);
 			}
 			break;
 		case 'n':
-			if (parse_u64(optarg, &v) != 0 || v == 0)
-				return usage_error("bad --count '%s'", optarg);
+			if (cli_parse_u64(optarg, &v) != 0 || v == 0)
+				return cli_usage_error("consume", "bad --count '%s'", optarg);
 			a->count = v;
 			break;
 		case 'w':
-			if (parse_u64(optarg, &v) != 0 || v == 0 || v > 65535)
-				return usage_error("bad --window '%s' (1-65535)",
+			if (cli_parse_u64(optarg, &v) != 0 || v == 0 || v > 65535)
+				return cli_usage_error("consume", "bad --window '%s' (1-65535)",
 				    optarg);
 			a->window = (uint32_t) v;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_u64(optarg, &v) != 0 || v > INT32_MAX)
-				return usage_error("bad --timeout-ms '%s'", optarg);
+			if (cli_parse_u64(optarg, &v) != 0 || v > INT32_MAX)
+				return cli_usage_error("consume", "bad --timeout-ms '%s'", optarg);
 			a->timeout_ms = (int64_t) v;
 			break;
 		case OPT_JSON:
@@ -202,7 +179,7 @@ parse(int argc, char **argv, consume_args *a)
 			break;
 		case OPT_PRIO:
 			if (parse_i32(optarg, &a->priority) != 0)
-				return usage_error("bad --priority '%s'", optarg);
+				return cli_usage_error("consume", "bad --priority '%s'", optarg);
 			break;
 		case OPT_NAME:
 			a->name = optarg;
@@ -214,22 +191,17 @@ parse(int argc, char **argv, consume_args *a)
 			help(stdout);
 			return CLI_EXIT_OK;
 		case ':':
-			return usage_error("option '%s' needs a value",
+			return cli_usage_error("consume", "option '%s' needs a value",
 			    argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error("consume", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1)
-		return usage_error("%s", optind >= argc ? "missing TOPIC"
-		                                       : "expected one TOPIC");
-	a->topic = argv[optind];
-	if (!sluice_topic_name_is_valid(a->topic))
-		return usage_error("invalid topic name '%s' (1-255 of "
-		                   "[A-Za-z0-9._/-])",
-		    a->topic);
+	int rv = cli_topic_operand("consume", argc, argv, optind, &a->topic);
+	if (rv != CLI_EXIT_OK)
+		return rv;
 	if (a->sub == NULL || a->sub[0] == '\0')
-		return usage_error("%s", "missing -s SUBSCRIPTION");
+		return cli_usage_error("consume", "%s", "missing -s SUBSCRIPTION");
 	return -1;
 }
 

@@ -77,29 +77,6 @@ help(FILE *f)
 	    SLUICE_DEFAULT_URL, DEFAULT_SIZE);
 }
 
-static int
-usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "sluice-cli: produce: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nRun 'sluice-cli produce --help' for usage.\n");
-	return CLI_EXIT_USAGE;
-}
-
-static int
-parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	if (*s == '\0' || *s == '-')
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Appends s to a growable array of strings; returns -1 without memory. */
 static int
 push(const char ***arr, size_t *n, const char *s)
@@ -145,13 +122,13 @@ parse(int argc, char **argv, produce_args *a)
 				return cli_fail("produce", SLUICE_ENOMEM);
 			break;
 		case 'n':
-			if (parse_u64(optarg, &v) != 0 || v == 0)
-				return usage_error("bad --count '%s'", optarg);
+			if (cli_parse_u64(optarg, &v) != 0 || v == 0)
+				return cli_usage_error("produce", "bad --count '%s'", optarg);
 			a->count = v;
 			break;
 		case 's':
-			if (parse_u64(optarg, &v) != 0 || v > MAX_SIZE)
-				return usage_error("bad --size '%s'", optarg);
+			if (cli_parse_u64(optarg, &v) != 0 || v > MAX_SIZE)
+				return cli_usage_error("produce", "bad --size '%s'", optarg);
 			a->size = (size_t) v;
 			a->has_size = 1;
 			break;
@@ -160,7 +137,7 @@ parse(int argc, char **argv, produce_args *a)
 			break;
 		case 'p':
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=')
-				return usage_error(
+				return cli_usage_error("produce", 
 				    "--property wants K=V, got '%s'", optarg);
 			if (push(&a->props, &a->nprops, optarg) != 0)
 				return cli_fail("produce", SLUICE_ENOMEM);
@@ -175,24 +152,19 @@ parse(int argc, char **argv, produce_args *a)
 			help(stdout);
 			return CLI_EXIT_OK;
 		case ':':
-			return usage_error("option '%s' needs a value",
+			return cli_usage_error("produce", "option '%s' needs a value",
 			    argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error("produce", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1)
-		return usage_error("%s", optind >= argc ? "missing TOPIC"
-		                                       : "expected one TOPIC");
-	a->topic = argv[optind];
-	if (!sluice_topic_name_is_valid(a->topic))
-		return usage_error("invalid topic name '%s' (1-255 of "
-		                   "[A-Za-z0-9._/-])",
-		    a->topic);
+	int rv = cli_topic_operand("produce", argc, argv, optind, &a->topic);
+	if (rv != CLI_EXIT_OK)
+		return rv;
 	if (a->ntexts > 0 && a->count > 0)
-		return usage_error("%s", "use either -m or --count");
+		return cli_usage_error("produce", "%s", "use either -m or --count");
 	if (a->has_size && a->count == 0)
-		return usage_error("%s", "--size needs --count");
+		return cli_usage_error("produce", "%s", "--size needs --count");
 	return -1;
 }
 
