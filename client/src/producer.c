@@ -260,7 +260,14 @@ sluice_producer_open(sluice_producer **out, sluice_client *c,
 	if ((p = sl_alloc(sizeof(*p))) == NULL)
 		return SLUICE_ENOMEM;
 	p->c = c;
+	/*
+	 * A batch of a whole window would leave one request in flight and
+	 * the pipe idle during every round trip: cap batches at a quarter
+	 * of the window so several are always on their way.
+	 */
 	p->max_messages = popts->batch_max_messages;
+	if (popts->window >= 4 && p->max_messages > popts->window / 4)
+		p->max_messages = popts->window / 4;
 	p->linger_ms = popts->linger_ms;
 	p->window = popts->window;
 	p->block = popts->block;
