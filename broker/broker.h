@@ -50,6 +50,7 @@ typedef struct broker {
 	tlog *log;
 
 	nng_socket sock;       /* raw rep0: we reply late, by header */
+	nng_aio *recv_aio, *send_aio; /* reused by sockio.c */
 	nng_listener listener;
 	uv_poll_t recv_poll;   /* on NNG_OPT_RECVFD, level-triggered */
 	int reading;           /* recv_poll started */
@@ -108,6 +109,14 @@ int  commit_must_hold(broker *b, tlog_topic *t);
 void commit_hold(broker *b, pending_pub *p);
 void commit_retry_held(broker *b);
 void commit_fail_held(broker *b, sluice_err rv);
+
+/* sockio.c: non-blocking socket I/O on reused aios. */
+int  sockio_open(broker *b);
+void sockio_close(broker *b);
+/* NNG_EAGAIN when nothing is waiting. */
+int  sockio_recv(broker *b, nng_msg **out);
+/* Takes m; frees it on failure (NNG_EAGAIN when the queue is full). */
+int  sockio_send(broker *b, nng_msg *m);
 
 /* reply.c */
 void reply_to_from_msg(reply_to *to, nng_msg *m, uint64_t request_id);

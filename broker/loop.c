@@ -139,7 +139,7 @@ on_readable(uv_poll_t *h, int status, int events)
 	}
 	for (int i = 0; i < READ_BUDGET && b->reading; i++) {
 		nng_msg *m;
-		int rv = nng_recvmsg(b->sock, &m, NNG_FLAG_NONBLOCK);
+		int rv = sockio_recv(b, &m);
 		if (rv == NNG_EAGAIN)
 			break;
 		if (rv != 0) {
@@ -311,7 +311,7 @@ on_signal(uv_signal_t *h, int signum)
 	/* Requests already received but not read are refused, not lost
 	 * silently: the client hears SLUICE_ESHUTDOWN. */
 	nng_msg *m;
-	while (nng_recvmsg(b->sock, &m, NNG_FLAG_NONBLOCK) == 0)
+	while (sockio_recv(b, &m) == 0)
 		route(b, m);
 	if (b->reading) {
 		uv_poll_stop(&b->recv_poll);
@@ -326,6 +326,10 @@ open_socket(broker *b)
 {
 	int rv, fd;
 	size_t maxframe = b->cfg.max_message_bytes + BROKER_FRAME_OVERHEAD;
+	if ((rv = sockio_open(b)) != 0) {
+		fprintf(stderr, "sluiced: cannot allocate socket I/O: %s\n", nng_strerror(rv));
+		return -1;
+	}
 	if ((rv = nng_rep0_open_raw(&b->sock)) != 0 ||
 	    (rv = nng_socket_set_size(b->sock, NNG_OPT_RECVMAXSZ, maxframe)) != 0 ||
 	    (rv = nng_socket_set_int(b->sock, NNG_OPT_RECVBUF, 64)) != 0 ||
@@ -440,6 +444,7 @@ broker_run(const broker_config *cfg)
 	uv_run(&b.loop, UV_RUN_DEFAULT);
 	sl_info("stopped cleanly");
 out:
+	sockio_close(&b);
 	subs_close(b.subs);
 	inbox_fini(&b.inbox);
 	sessions_fini(&b.sessions);

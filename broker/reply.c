@@ -37,11 +37,12 @@ static void
 send_msg(broker *b, const reply_to *to, nng_msg *m)
 {
 	int rv;
-	if ((rv = nng_msg_header_append(m, to->hdr, to->hdrlen)) != 0 ||
-	    (rv = nng_sendmsg(b->sock, m, NNG_FLAG_NONBLOCK)) != 0) {
-		sl_warn("reply to pipe %u dropped: %s", to->pipe_id, nng_strerror(rv));
+	if ((rv = nng_msg_header_append(m, to->hdr, to->hdrlen)) != 0) {
 		nng_msg_free(m);
+	} else if ((rv = sockio_send(b, m)) == 0) {
+		return;
 	}
+	sl_warn("reply to pipe %u dropped: %s", to->pipe_id, nng_strerror(rv));
 }
 
 void

@@ -31,7 +31,7 @@
 /* Long poll: well below any sane request timeout (default 30 s). */
 #define FETCH_WAIT_MS 1000
 /* Acks wait this long for a fetch to ride on before going alone. */
-#define ACK_LINGER_MS 1
+#define ACK_LINGER_MS 5
 /* With no fetch out (a full window being worked on), a keepalive fetch
  * (max_records 0) goes this often, well inside the broker's lease. */
 #define KEEPALIVE_MS 5000
