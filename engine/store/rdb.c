@@ -60,9 +60,11 @@ rdb_open(rdb **out, const char *dir)
 	rocksdb_options_set_create_missing_column_families(d->opts, 1);
 	rocksdb_options_increase_parallelism(d->opts, 2);
 	rocksdb_options_set_compression(d->opts, rocksdb_lz4_compression);
-	/* Message keys are written in increasing order per topic: large
-	 * memtables make few flushes, and RocksDB's own WAL is our log. */
-	rocksdb_options_set_write_buffer_size(d->opts, 64 << 20);
+	/* RocksDB's own WAL is our log. Memtables are most of the broker's
+	 * memory (up to two per column family while one flushes): 32 MiB
+	 * keeps RSS near 80 MiB under a 10M-message backlog
+	 * (docs/PERFORMANCE.md) and costs no publish throughput. */
+	rocksdb_options_set_write_buffer_size(d->opts, 32 << 20);
 	rocksdb_options_set_max_total_wal_size(d->opts, 256 << 20);
 
 	const rocksdb_options_t *cf_opts[RDB_CF_COUNT + 1];
