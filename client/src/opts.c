@@ -14,7 +14,7 @@
 #define DEFAULT_REQUEST_TIMEOUT_MS 30000
 #define DEFAULT_BATCH_MESSAGES 1000
 #define DEFAULT_BATCH_BYTES (256u * 1024u)
-#define DEFAULT_LINGER_MS 1
+#define DEFAULT_LINGER_MS 0
 #define DEFAULT_WINDOW 1000
 /* A linger beyond a minute is surely a unit mistake (seconds for ms). */
 #define MAX_LINGER_MS 60000

@@ -34,6 +34,7 @@ struct batch {
 	size_t           bytes; /* sum of msg_wire_bound of the messages */
 	uint64_t         opened_ns; /* monotonic time of the first message */
 	sluice_err       rv;    /* failure found before sending */
+	int              sent;  /* handed to the transport */
 	batch           *next;  /* link on the producer's failed list */
 };
 
@@ -56,12 +57,17 @@ struct sluice_producer {
 	batch     *failed_tail;
 	uint64_t   next_seq;     /* next producer sequence number, from 1 */
 	uint32_t   unacked;      /* accepted, callback not yet returned */
+	uint32_t   inflight;     /* batches sent, reply not yet handled */
 	sluice_err first_err;    /* first failure since the last flush */
 	int        linger_armed;
 	int        closing;
 };
 
 static void linger_cb(void *arg);
+static void send_open(sluice_producer *p);
+
+/* Batches in flight before new messages wait to form a larger one. */
+#define PIPELINE 4
 
 /*
  * Reports every message of b with rv (offsets from base when rv is OK),
@@ -78,6 +84,12 @@ batch_complete(batch *b, sluice_err rv, uint64_t base)
 	}
 	nng_mtx_lock(p->mu);
 	p->unacked -= b->n;
+	if (b->sent) {
+		p->inflight--;
+		/* A reply frees the pipe: what gathered meanwhile goes now. */
+		if (p->open != NULL && p->linger_ms == 0 && p->inflight < PIPELINE)
+			send_open(p);
+	}
 	if (rv != SLUICE_OK && p->first_err == SLUICE_OK)
 		p->first_err = rv;
 	nng_cv_wake(p->cv);
@@ -201,6 +213,10 @@ send_open(sluice_producer *p)
 	if (rv == SLUICE_OK && (rv = client_submit(p->c, &b->req)) != SLUICE_OK) {
 		nng_msg_free(b->req.msg);
 		b->req.msg = NULL;
+	}
+	if (rv == SLUICE_OK) {
+		b->sent = 1;
+		p->inflight++;
 	}
 	if (rv != SLUICE_OK) {
 		b->rv = rv;
@@ -347,8 +363,11 @@ batch_add(sluice_producer *p, sluice_msg *m)
 	b->n++;
 	b->bytes += bound;
 	p->unacked++;
+	/* Without a linger time, batching follows the pipe: a batch goes at
+	 * once while fewer than PIPELINE are in flight, and otherwise grows
+	 * until a reply arrives (batch_complete) or it is full. */
 	if (b->n >= p->max_messages || b->bytes >= p->max_bytes ||
-	    p->linger_ms == 0)
+	    (p->linger_ms == 0 && p->inflight < PIPELINE))
 		send_open(p);
 	return SLUICE_OK;
 }

@@ -221,7 +221,7 @@ bench_consume(int argc, char **argv)
 	sink_group g = { 0 };
 	pub_job job = { .cfg = { .url = a.com.url, .topic = a.topic, .producers = 1,
 		                .count = a.count, .size = (uint32_t) a.size, .window = 1000,
-		                .batch = 1000, .linger_ms = 1 } };
+		                .batch = 1000, .linger_ms = 0 } };
 	pthread_t pub_thr;
 	int pub_started = 0;
 	uint64_t base = 0;

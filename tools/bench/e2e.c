@@ -31,7 +31,8 @@ help(FILE *f)
 	    "  -d, --duration SEC     how long to publish (10)\n"
 	    "  -s, --size S           payload bytes, at least 16 (100)\n"
 	    "  -w, --window W         consumer window (1000)\n"
-	    "  -l, --linger-ms MS     producer batch linger (0: send at once)\n"
+	    "  -l, --linger-ms MS     producer batch linger (0: batches form only while\n"
+	    "                         earlier ones are in flight)\n"
 	    "  -t, --topic T          topic (default: a new one per run)\n"
 	    "%s",
 	    bench_common_help);

@@ -109,7 +109,7 @@ bench_fanout(int argc, char **argv)
 	char (*subs)[256] = calloc(k, sizeof(*subs));
 	pub_job job = { .cfg = { .url = com.url, .topic = topic, .producers = 1,
 		                .count = count, .size = (uint32_t) size, .window = 1000,
-		                .batch = 1000, .linger_ms = 1 } };
+		                .batch = 1000, .linger_ms = 0 } };
 	pthread_t pub_thr;
 	int pub_started = 0;
 	uint64_t base = 0;

@@ -25,7 +25,8 @@ help(FILE *f)
 	    "  -w, --window W         in-flight messages per producer (1000)\n"
 	    "  -t, --topic T          topic (default: a new one per run)\n"
 	    "  -b, --batch MAX_MSGS   messages per batch (1000)\n"
-	    "  -l, --linger-ms MS     batch linger (1)\n"
+	    "  -l, --linger-ms MS     batch linger; 0 (default): batches form while\n"
+	    "                         earlier ones are in flight\n"
 	    "%s",
 	    bench_common_help);
 }
@@ -43,7 +44,7 @@ bench_produce(int argc, char **argv)
 		{ NULL, 0, NULL, 0 } };
 	bench_common com;
 	uint64_t producers = 1, count = 1000000, size = 100, window = 1000, batch = 1000,
-	         linger = 1;
+	         linger = 0;
 	char topic[256];
 	const char *topic_arg = NULL;
 	int opt, bad = 0;

@@ -149,9 +149,14 @@ SLUICE_API size_t sluice_msg_size(const sluice_msg *m);
 /* ---- producers ------------------------------------------------------ */
 
 /*
- * Producer options, defaults: batching on with at most 1000 messages or
- * 256 KiB per batch and a linger of 1 ms; a window of 1000 in-flight
- * (unacknowledged) messages; a full window blocks the caller.
+ * Producer options, defaults: batching on with at most 1000 messages (and
+ * at most a quarter of the window) or 256 KiB per batch; a window of 1000
+ * in-flight (unacknowledged) messages; a full window blocks the caller.
+ *
+ * Linger 0 (the default) batches by the pipe: a batch is sent at once
+ * while fewer than 4 are in flight; otherwise messages gather until a
+ * reply arrives or the batch is full. No timer runs. A linger > 0 holds
+ * each batch up to that many ms for more messages instead.
  */
 SLUICE_API sluice_err sluice_producer_opts_alloc(sluice_producer_opts **out);
 SLUICE_API void sluice_producer_opts_free(sluice_producer_opts *po);
