@@ -103,6 +103,8 @@ tlog_batch_append(tlog_batch *b, tlog_topic *t, Sluice__Message *const *msgs,
 		uint8_t key[KEYS_MSG_LEN];
 		keys_msg(key, t->id, t->next);
 		rdb_batch_put(b->wb, RDB_CF_MESSAGES, key, sizeof(key), b->scratch, len);
+		/* Readers see it only once head passes it (tlog_read_raw). */
+		tail_append(&t->recent, t->next, b->scratch, len, &b->log->tail_bytes);
 		t->next++;
 		t->bytes += len;
 	}
@@ -148,6 +150,7 @@ tlog_batch_done(tlog_batch *b, sluice_err rv)
 			u->t->first = u->first;
 			u->t->next = u->next;
 			u->t->bytes = u->bytes;
+			tail_truncate(&u->t->recent, u->next, &b->log->tail_bytes);
 		}
 	}
 	b->ntouched = 0;

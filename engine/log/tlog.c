@@ -12,10 +12,11 @@
 #include "log.h"
 
 static void
-topic_free(tlog_topic *t)
+topic_free(tlog_topic *t, size_t *tail_bytes)
 {
 	if (t == NULL)
 		return;
+	tail_fini(&t->recent, tail_bytes);
 	sl_free(t->name);
 	sl_free(t);
 }
@@ -119,7 +120,7 @@ load_topics(tlog *l)
 		if (rv == SLUICE_OK && (rv = topic_recover(l, t)) == SLUICE_OK)
 			rv = strmap_put(l->topics, t->name, t);
 		if (rv != SLUICE_OK) {
-			topic_free(t);
+			topic_free(t, &l->tail_bytes);
 			break;
 		}
 		if (t->id >= l->next_id)
@@ -136,8 +137,8 @@ load_topics(tlog *l)
 static void
 free_topic_cb(void *val, void *arg)
 {
-	(void) arg;
-	topic_free(val);
+	tlog *l = arg;
+	topic_free(val, &l->tail_bytes);
 }
 
 sluice_err
@@ -167,7 +168,7 @@ tlog_close(tlog *l)
 	if (l == NULL)
 		return;
 	if (l->topics != NULL) {
-		strmap_foreach(l->topics, free_topic_cb, NULL);
+		strmap_foreach(l->topics, free_topic_cb, l);
 		strmap_free(l->topics);
 	}
 	rdb_close(l->db);
@@ -229,7 +230,7 @@ tlog_topic_create(tlog *l, const char *name, int64_t retention_age_ms,
 	*out = t;
 	t = NULL;
 done:
-	topic_free(t);
+	topic_free(t, &l->tail_bytes);
 	rdb_batch_free(wb);
 	sl_free(val);
 	sl_free(key);
@@ -310,6 +311,18 @@ tlog_read_raw(tlog *l, tlog_topic *t, uint64_t from, size_t max,
     tlog_read_raw_cb cb, void *arg)
 {
 	uint8_t lo[KEYS_MSG_LEN], hi[KEYS_MSG_LEN];
+	if (from < t->first)
+		from = t->first; /* retention removed what lay before */
+	if (from >= t->head || max == 0)
+		return SLUICE_OK;
+	/* A reader that keeps up is served from memory, no iterator. */
+	const tail_rec *r;
+	while (max > 0 && from < t->head && (r = tail_get(&t->recent, from)) != NULL) {
+		if (cb(arg, from, r->bytes, r->len))
+			return SLUICE_OK;
+		from++;
+		max--;
+	}
 	if (from >= t->head || max == 0)
 		return SLUICE_OK;
 	keys_msg(lo, t->id, from);

@@ -7,6 +7,7 @@
 
 #include "rdb.h"
 #include "strmap.h"
+#include "tail.h"
 #include "tlog.h"
 
 struct tlog_topic {
@@ -21,6 +22,7 @@ struct tlog_topic {
 	uint64_t bytes;          /* encoded bytes of offsets [first, next) */
 	/* Committed: offsets in [first, head) are in RocksDB. */
 	uint64_t head;
+	tail recent;             /* newest records in memory; may run ahead of head */
 };
 
 struct tlog {
@@ -28,6 +30,7 @@ struct tlog {
 	strmap *topics;       /* name -> tlog_topic */
 	uint32_t next_id;     /* id for the next created topic */
 	int batch_in_flight;  /* between seal and done */
+	size_t tail_bytes;    /* memory held by every topic's tail */
 };
 
 /* What a batch changed in one topic, to undo it if the write fails. */

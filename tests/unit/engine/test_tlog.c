@@ -350,3 +350,38 @@ Test(tlog, retention_stops_at_what_a_subscription_has_not_acked)
 	keep_fn = NULL;
 	tlog_close(l);
 }
+
+Test(tlog, reads_from_memory_match_the_log_and_forget_a_failed_write)
+{
+	tlog *l = open_log();
+	tlog_topic *t;
+	cr_assert_eq(tlog_topic_create(l, "t", 0, 0, &t), SLUICE_OK);
+	append(l, t, 3, "ok", 1);
+	msgset s;
+	msgset_fill(&s, 4, "lost");
+	tlog_batch *b;
+	uint64_t base;
+	cr_assert_eq(tlog_batch_alloc(l, &b), SLUICE_OK);
+	cr_assert_eq(tlog_batch_append(b, t, s.ptrs, 4, 1, &base), SLUICE_OK);
+	tlog_batch_seal(b);
+	tlog_batch_done(b, SLUICE_ESTORAGE); /* the write failed */
+	tlog_batch_free(b);
+	append(l, t, 2, "new", 1);
+	/* Without a reopen: served from the in-memory tail. */
+	collected c = { .n = 0 };
+	cr_assert_eq(tlog_read(l, t, 0, 100, collect, &c), SLUICE_OK);
+	cr_assert_eq(c.n, 5);
+	cr_assert_str_eq(c.payloads[2], "ok-2");
+	cr_assert_str_eq(c.payloads[3], "new-0", "a failed write must not be read");
+	cr_assert_str_eq(c.payloads[4], "new-1");
+	tlog_close(l);
+	/* After a reopen: from RocksDB, the same. */
+	l = open_log();
+	cr_assert_eq(tlog_topic_find(l, "t", &t), SLUICE_OK);
+	collected d = { .n = 0 };
+	cr_assert_eq(tlog_read(l, t, 0, 100, collect, &d), SLUICE_OK);
+	cr_assert_eq(d.n, 5);
+	for (size_t i = 0; i < 5; i++)
+		cr_assert_str_eq(c.payloads[i], d.payloads[i]);
+	tlog_close(l);
+}
