@@ -104,7 +104,8 @@ tlog_batch_append(tlog_batch *b, tlog_topic *t, Sluice__Message *const *msgs,
 		keys_msg(key, t->id, t->next);
 		rdb_batch_put(b->wb, RDB_CF_MESSAGES, key, sizeof(key), b->scratch, len);
 		/* Readers see it only once head passes it (tlog_read_raw). */
-		tail_append(&t->recent, t->next, b->scratch, len, &b->log->tail_bytes);
+		if (t->tail_wanted > 0)
+			tail_append(&t->recent, t->next, b->scratch, len, &b->log->tail_bytes);
 		t->next++;
 		t->bytes += len;
 	}

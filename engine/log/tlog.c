@@ -392,3 +392,14 @@ tlog_meta_scan(tlog *l, const char *prefix, tlog_meta_cb cb, void *arg)
 	rdb_iter_close(it);
 	return rv;
 }
+
+void
+tlog_topic_want_tail(tlog *l, tlog_topic *t, int on)
+{
+	if (on) {
+		t->tail_wanted++;
+	} else if (t->tail_wanted > 0 && --t->tail_wanted == 0) {
+		tail_fini(&t->recent, &l->tail_bytes);
+		memset(&t->recent, 0, sizeof(t->recent));
+	}
+}

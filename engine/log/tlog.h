@@ -114,4 +114,11 @@ typedef sluice_err (*tlog_meta_cb)(void *arg, const void *k, size_t klen,
     const void *v, size_t vlen);
 sluice_err tlog_meta_scan(tlog *l, const char *prefix, tlog_meta_cb cb, void *arg);
 uint32_t tlog_topic_id(const tlog_topic *t);
+/*
+ * Readers that keep up are served from an in-memory tail of the newest
+ * records; keeping it costs a copy per published message, so it is kept
+ * only while someone wants it: each call with on != 0 must be matched by
+ * one with on == 0 (the subscription engine does this per consumer).
+ */
+void tlog_topic_want_tail(tlog *l, tlog_topic *t, int on);
 #endif

@@ -23,6 +23,7 @@ struct tlog_topic {
 	/* Committed: offsets in [first, head) are in RocksDB. */
 	uint64_t head;
 	tail recent;             /* newest records in memory; may run ahead of head */
+	uint32_t tail_wanted;    /* consumers that read it; 0: not kept */
 };
 
 struct tlog {

@@ -534,6 +534,8 @@ subs_attach(subs *s, tlog_topic *t, const Sluice__Subscribe *req, void *owner,
 		sub->ops->detach(sub, c);
 		goto fail_consumer;
 	}
+	if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE)
+		tlog_topic_want_tail(s->log, t, 1);
 	*out = c;
 	return SLUICE_OK;
 fail_consumer:
@@ -591,6 +593,8 @@ subs_detach(subs *s, consumer *c, int delete_sub)
 	deliver_release_ring(c);
 	sub->ops->detach(sub, c);
 	u64map_del(s->consumers, c->id);
+	if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE)
+		tlog_topic_want_tail(s->log, sub->topic, 0);
 	sl_free(c->name);
 	sl_free(c);
 

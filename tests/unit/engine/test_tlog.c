@@ -356,6 +356,7 @@ Test(tlog, reads_from_memory_match_the_log_and_forget_a_failed_write)
 	tlog *l = open_log();
 	tlog_topic *t;
 	cr_assert_eq(tlog_topic_create(l, "t", 0, 0, &t), SLUICE_OK);
+	tlog_topic_want_tail(l, t, 1); /* as a consumer's attach does */
 	append(l, t, 3, "ok", 1);
 	msgset s;
 	msgset_fill(&s, 4, "lost");
