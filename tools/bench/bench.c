@@ -148,3 +148,18 @@ bench_common_opt(bench_common *c, int opt, const char *arg)
 		return 0;
 	}
 }
+
+int
+bench_check_operands(const char *mode, int argc, char **argv, int optind,
+    const char *topic)
+{
+	if (optind < argc) {
+		fprintf(stderr, "sluice-bench %s: unexpected argument '%s'\n", mode, argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (topic != NULL && !sluice_topic_name_is_valid(topic)) {
+		fprintf(stderr, "sluice-bench %s: --topic: invalid topic name '%s'\n", mode, topic);
+		return EXIT_USAGE;
+	}
+	return 0;
+}

@@ -197,6 +197,10 @@ int bench_fanout(int argc, char **argv);
 	    { "help", no_argument, NULL, 'h' }
 void bench_common_init(bench_common *c);
 int bench_common_opt(bench_common *c, int opt, const char *arg);
+/* After getopt: no operands left and a valid --topic (or none). Returns 0,
+ * or prints why and returns EXIT_USAGE. */
+int bench_check_operands(const char *mode, int argc, char **argv, int optind,
+    const char *topic);
 /* The text describing the common options, for each mode's --help. */
 extern const char bench_common_help[];
 

@@ -250,12 +250,8 @@ bench_e2e(int argc, char **argv)
 	}
 	if (bad)
 		return EXIT_USAGE;
-	if (optind < argc || (topic_arg != NULL && !sluice_topic_name_is_valid(topic_arg))) {
-		fprintf(stderr, "sluice-bench e2e: %s '%s'\n",
-		    optind < argc ? "unexpected argument" : "--topic: invalid topic name",
-		    optind < argc ? argv[optind] : topic_arg);
+	if (bench_check_operands("e2e", argc, argv, optind, topic_arg) != 0)
 		return EXIT_USAGE;
-	}
 	uint64_t n = (uint64_t) (rate * duration + 0.5);
 	if (n == 0)
 		n = 1;

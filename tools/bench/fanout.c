@@ -91,12 +91,8 @@ bench_fanout(int argc, char **argv)
 	}
 	if (bad)
 		return EXIT_USAGE;
-	if (optind < argc || (topic_arg != NULL && !sluice_topic_name_is_valid(topic_arg))) {
-		fprintf(stderr, "sluice-bench fanout: %s '%s'\n",
-		    optind < argc ? "unexpected argument" : "--topic: invalid topic name",
-		    optind < argc ? argv[optind] : topic_arg);
+	if (bench_check_operands("fanout", argc, argv, optind, topic_arg) != 0)
 		return EXIT_USAGE;
-	}
 	char topic[256];
 	if (topic_arg != NULL)
 		snprintf(topic, sizeof(topic), "%s", topic_arg);

@@ -86,14 +86,8 @@ bench_produce(int argc, char **argv)
 	}
 	if (bad)
 		return EXIT_USAGE;
-	if (optind < argc) {
-		fprintf(stderr, "sluice-bench produce: unexpected argument '%s'\n", argv[optind]);
+	if (bench_check_operands("produce", argc, argv, optind, topic_arg) != 0)
 		return EXIT_USAGE;
-	}
-	if (topic_arg != NULL && !sluice_topic_name_is_valid(topic_arg)) {
-		fprintf(stderr, "sluice-bench: --topic: invalid topic name '%s'\n", topic_arg);
-		return EXIT_USAGE;
-	}
 	if (topic_arg != NULL)
 		snprintf(topic, sizeof(topic), "%s", topic_arg);
 	else
