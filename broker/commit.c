@@ -192,9 +192,11 @@ write_done(uv_work_t *w, int status)
 	tlog_batch_done(b->batch, rv);
 	if (rv == SLUICE_OK)
 		b->dirty_since_sync = b->cfg.fsync != FSYNC_ALWAYS;
-	else
+	else {
 		sl_error("group commit failed: %s; its publishes are refused",
 		    sluice_strerror(rv));
+		subs_persist_failed(b->subs); /* cursors it carried: again */
+	}
 	if (rv == SLUICE_OK)
 		feed_subscriptions(b);
 	answer_all(b, rv);
@@ -277,6 +279,7 @@ commit_on_prepare(uv_prepare_t *h)
 		b->write_in_flight = 0;
 		sl_error("cannot queue a write: %s", uv_strerror(err));
 		tlog_batch_done(b->batch, SLUICE_ESTORAGE);
+		subs_persist_failed(b->subs);
 		answer_all(b, SLUICE_ESTORAGE);
 	}
 }

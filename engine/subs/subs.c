@@ -238,6 +238,22 @@ subs_persist(subs *s, tlog_batch *b, int all)
 	strmap_foreach(s->by_topic, persist_topic, &w);
 }
 
+static void
+redirty_topic(void *val, void *arg)
+{
+	(void) arg;
+	topic_subs *ts = val;
+	for (subscription *sub = ts->subs; sub != NULL; sub = sub->next)
+		if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE)
+			sub->dirty = 1;
+}
+
+void
+subs_persist_failed(subs *s)
+{
+	strmap_foreach(s->by_topic, redirty_topic, NULL);
+}
+
 static sluice_err
 load_definition(void *arg, const void *k, size_t klen, const void *v, size_t vlen)
 {

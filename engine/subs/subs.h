@@ -91,6 +91,8 @@ void subs_expire_fetches(subs *s, uint64_t now_ms);
 void subs_watchdog(subs *s, uint64_t now_ms);
 /* Adds every changed cursor (or all, with all != 0) to batch b. */
 void subs_persist(subs *s, tlog_batch *b, int all);
+/* The batch that carried them failed: persist every cursor next time. */
+void subs_persist_failed(subs *s);
 /* Whether t has non-reliable subscriptions that want its messages. */
 int  subs_topic_wants_messages(subs *s, tlog_topic *t);
 /* Whether a publish to t must wait: a non-reliable subscription with

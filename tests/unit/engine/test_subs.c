@@ -171,3 +171,38 @@ Test(subs_engine, cursor_and_attempts_survive_a_reopen)
 	subs_close(s);
 	tlog_close(l);
 }
+
+Test(subs_engine, a_failed_cursor_write_is_written_again_by_the_next_flush)
+{
+	tlog *l;
+	subs *s;
+	tlog_topic *t;
+	open_all(&l, &s);
+	cr_assert_eq(tlog_topic_create(l, "t", 0, 0, &t), SLUICE_OK);
+	publish(l, s, t, 10);
+	consumer *c = attach(s, t, SLUICE__SUB_TYPE__SUB_EXCLUSIVE, 10);
+	subs_fetch(s, c, NULL, 10, 1000);
+	ack(s, c, 0, 5);
+	tlog_batch *b;
+	cr_assert_eq(tlog_batch_alloc(l, &b), SLUICE_OK);
+	subs_persist(s, b, 0);
+	tlog_batch_seal(b);
+	tlog_batch_done(b, SLUICE_ESTORAGE); /* as if the write had failed */
+	subs_persist_failed(s);
+	subs_persist(s, b, 0);                /* the next debounced flush */
+	tlog_batch_seal(b);
+	cr_assert_eq(tlog_batch_write(b, 1), SLUICE_OK);
+	tlog_batch_done(b, SLUICE_OK);
+	tlog_batch_free(b);
+	/* Reopen without a clean close of the engine's cursors. */
+	subs_close(s);
+	tlog_close(l);
+	ngot = 0;
+	open_all(&l, &s);
+	cr_assert_eq(tlog_topic_find(l, "t", &t), SLUICE_OK);
+	subs_stats st;
+	cr_assert_eq(subs_get_stats(s, t, "s", 0, &st), SLUICE_OK);
+	cr_assert_eq(st.floor, 6, "the acks of the failed write were lost");
+	subs_close(s);
+	tlog_close(l);
+}
