@@ -212,3 +212,28 @@ Test(consume, a_frozen_consumer_loses_its_lease_and_its_messages_move_on)
 	raw_close(&s);
 	cr_assert_eq(broker_stop(&bp), 0);
 }
+
+Test(consume, a_busy_consumer_keeps_its_lease_with_keepalives, .timeout = 60)
+{
+	/* The library sends a keepalive every 5 s while no fetch is out; a
+	 * lease of 6.5 s would expire during this 8 s pause without them. */
+	const char *extra[] = { "--consumer-lease-ms", "6500", NULL };
+	start(extra);
+	sluice_client *c = client();
+	produce(c, "busy", 2);
+	sluice_consumer *k = consumer(c, "busy", "s", 1);
+	sluice_record *r;
+	cr_assert_eq(sluice_receive(k, &r, 5000), SLUICE_OK);
+	cr_assert_eq(sluice_record_offset(r), 0);
+	sleep(8); /* window full: no fetch goes out, only keepalives */
+	cr_assert_eq(sluice_ack(k, 0), SLUICE_OK);
+	sluice_record_free(r);
+	sluice_err rv = sluice_receive(k, &r, 5000);
+	cr_assert_eq(rv, SLUICE_OK, "after the pause: %s", sluice_strerror(rv));
+	cr_assert_eq(sluice_record_offset(r), 1);
+	cr_assert_eq(sluice_record_attempt(r), 1, "the connection was never lost");
+	sluice_record_free(r);
+	cr_assert_eq(sluice_consumer_close(k), SLUICE_OK);
+	cr_assert_eq(sluice_client_close(c), SLUICE_OK);
+	cr_assert_eq(broker_stop(&bp), 0);
+}
