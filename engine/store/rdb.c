@@ -312,18 +312,3 @@ rdb_iter_status(const rdb_iter *it)
 	return SLUICE_OK;
 }
 
-uint64_t
-rdb_disk_bytes(rdb *d)
-{
-	uint64_t total = 0;
-	for (int i = 0; i < RDB_CF_COUNT; i++) {
-		uint64_t v = 0;
-		if (rocksdb_property_int_cf(d->db, d->cf[i],
-		        "rocksdb.total-sst-files-size", &v) == 0)
-			total += v;
-		if (rocksdb_property_int_cf(d->db, d->cf[i],
-		        "rocksdb.cur-size-all-mem-tables", &v) == 0)
-			total += v;
-	}
-	return total;
-}

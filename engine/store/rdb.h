@@ -63,6 +63,4 @@ const void *rdb_iter_value(const rdb_iter *it, size_t *len);
 /* SLUICE_OK, or SLUICE_ESTORAGE when iteration stopped on an error. */
 sluice_err  rdb_iter_status(const rdb_iter *it);
 
-/* Approximate bytes on disk (SST + memtables). */
-uint64_t rdb_disk_bytes(rdb *db);
 #endif

@@ -918,11 +918,6 @@ subs_count(const subs *s)
 	return s->nsubs;
 }
 
-size_t
-subs_consumer_count(const subs *s)
-{
-	return u64map_count(s->consumers);
-}
 
 int
 subs_topic_blocked(subs *s, tlog_topic *t)

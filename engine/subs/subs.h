@@ -118,7 +118,6 @@ typedef struct {
 /* SLUICE_ENOTOPIC when t has no subscription of that name. */
 sluice_err subs_get_stats(subs *s, tlog_topic *t, const char *name,
     uint64_t now_ms, subs_stats *out);
-/* Number of subscriptions, consumers. */
+/* Number of subscriptions. */
 size_t subs_count(const subs *s);
-size_t subs_consumer_count(const subs *s);
 #endif
