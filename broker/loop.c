@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "alloc.h"
 #include "broker.h"
@@ -392,6 +393,25 @@ start_handles(broker *b)
 	broker_read_resume(b);
 }
 
+/* mkdir -p for the data directory's parents: RocksDB creates only the
+ * last component. Errors surface when RocksDB opens the path. */
+static void
+make_parents(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	if (n == 0 || n >= sizeof(buf))
+		return;
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i < n; i++) {
+		if (buf[i] != '/')
+			continue;
+		buf[i] = '\0';
+		(void) mkdir(buf, 0755);
+		buf[i] = '/';
+	}
+}
+
 int
 broker_run(const broker_config *cfg)
 {
@@ -405,6 +425,7 @@ broker_run(const broker_config *cfg)
 		fprintf(stderr, "sluiced: cannot create the event loop\n");
 		return 1;
 	}
+	make_parents(cfg->data_dir);
 	if ((rv = tlog_open(&b.log, cfg->data_dir)) != SLUICE_OK) {
 		if (rv == SLUICE_ELOCKED)
 			fprintf(stderr, "sluiced: data directory %s is in use by "

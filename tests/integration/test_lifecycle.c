@@ -35,3 +35,24 @@ Test(lifecycle, sigterm_stops_cleanly_and_offsets_continue_after_restart)
 	}
 	cr_assert_eq(broker_stop(&bp), 0);
 }
+
+Test(lifecycle, data_dir_with_missing_parents_is_created)
+{
+	broker_proc bp;
+	char data[600];
+	snprintf(data, sizeof(data), "%s/not/yet/there/data", tmpdir_path());
+	cr_assert_eq(broker_start(&bp, data, NULL), 0, "broker did not start on %s", data);
+	raw_conn c;
+	uint64_t base = 1;
+	cr_assert_eq(raw_open(&c, bp.url), 0);
+	cr_assert_eq(raw_hello(&c, SLUICE_PROTOCOL_VERSION), SLUICE_OK);
+	cr_assert_eq(raw_publish(&c, "nested", 3, "m", &base), SLUICE_OK);
+	cr_assert_eq(base, 0);
+	raw_close(&c);
+	cr_assert_eq(broker_stop(&bp), 0);
+	char current[700];
+	snprintf(current, sizeof(current), "%s/CURRENT", data);
+	FILE *f = fopen(current, "r");
+	cr_assert_not_null(f, "no RocksDB in %s", data);
+	fclose(f);
+}
