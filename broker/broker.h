@@ -12,10 +12,13 @@
 
 #include "codec.h"
 #include "config.h"
+#include "http.h"
 #include "inbox.h"
 #include "session.h"
+#include "status.h"
 #include "subs.h"
 #include "tlog.h"
+#include "u64map.h"
 
 /* Room for a raw rep0 backtrace: pipe id + request id, plus device hops. */
 #define BROKER_MAX_HEADER 64
@@ -40,6 +43,8 @@ typedef struct pending_pub {
 	size_t bytes;           /* frame size, counted in pending_bytes */
 	uint64_t base;          /* first offset, set at commit */
 	int64_t publish_time_us; /* set at commit */
+	uint64_t received_ns;   /* uv_hrtime() when queued (commit.c), for
+	                         * the publish_to_persist histogram */
 } pending_pub;
 
 typedef enum { BROKER_RUNNING, BROKER_DRAINING, BROKER_STOPPED } broker_state;
@@ -84,9 +89,17 @@ typedef struct broker {
 	int cursors_due;           /* persist changed cursors in the next batch */
 	int final_persist_done;
 
+	u64map *producers;         /* (topic id, pipe) -> last publish (producers.c) */
+
 	uv_signal_t sigint, sigterm;
 	broker_state state;
 	int exit_code;
+
+	/* Observability (status.c, metrics.c, http.c) */
+	status_state status;        /* loop lag timer, uptime, rates */
+	http_srv http;              /* GET /metrics and /health */
+	lathist publish_to_persist; /* pending_pub received -> its group
+	                             * commit written; one per request */
 } broker;
 
 /* loop.c */
@@ -133,6 +146,8 @@ void handle_subscribe(broker *b, session *s, const reply_to *to, Sluice__Request
 void handle_fetch(broker *b, session *s, const reply_to *to, Sluice__Request *req);
 void handle_ack(broker *b, session *s, const reply_to *to, Sluice__Request *req);
 void handle_unsubscribe(broker *b, session *s, const reply_to *to, Sluice__Request *req);
+/* admin.c: sluice-admin's requests (admin.h). */
+void handle_admin(broker *b, session *s, const reply_to *to, Sluice__Request *req);
 
 /* subscribe.c glue: the engine's I/O and session cleanup. */
 extern const subs_io broker_subs_io;

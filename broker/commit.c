@@ -38,9 +38,19 @@ commit_must_hold(broker *b, tlog_topic *t)
 	return subs_topic_blocked(b->subs, t);
 }
 
+/* The receive time of a publish, for publish_to_persist: stamped when
+ * handle_publish queues it (held or not), kept when a held one moves on. */
+static void
+stamp_received(pending_pub *p)
+{
+	if (p->received_ns == 0)
+		p->received_ns = uv_hrtime();
+}
+
 void
 commit_hold(broker *b, pending_pub *p)
 {
+	stamp_received(p);
 	p->next = NULL;
 	*b->held_tail = p;
 	b->held_tail = &p->next;
@@ -96,6 +106,7 @@ commit_fail_held(broker *b, sluice_err rv)
 void
 commit_enqueue(broker *b, pending_pub *p)
 {
+	stamp_received(p);
 	p->next = NULL;
 	*b->pending_tail = p;
 	b->pending_tail = &p->next;
@@ -176,6 +187,16 @@ feed_subscriptions(broker *b)
 		subs_wake(b->subs, woken[i]);
 }
 
+/* Each publish of the batch just written: from its receive to now. */
+static void
+observe_persisted(broker *b)
+{
+	uint64_t now = uv_hrtime();
+	for (pending_pub *p = b->committing; p != NULL; p = p->next)
+		lathist_observe(&b->publish_to_persist,
+		    now > p->received_ns ? (now - p->received_ns) / 1000 : 0);
+}
+
 static void
 write_work(uv_work_t *w)
 {
@@ -197,8 +218,10 @@ write_done(uv_work_t *w, int status)
 		    sluice_strerror(rv));
 		subs_persist_failed(b->subs); /* cursors it carried: again */
 	}
-	if (rv == SLUICE_OK)
+	if (rv == SLUICE_OK) {
+		observe_persisted(b);
 		feed_subscriptions(b);
+	}
 	answer_all(b, rv);
 	broker_stop_if_drained(b);
 }
@@ -230,7 +253,9 @@ fill_batch(broker *b, int64_t now)
 		if (rv != SLUICE_OK)
 			sl_warn("retention: %s", sluice_strerror(rv));
 		else if (deleted > 0)
-			sl_info("retention: %llu messages deleted",
+			sl_event(SL_LOG_INFO, "retention_delete",
+			    SL_FIELDS(SL_U64("messages", deleted)),
+			    "retention: %llu messages deleted",
 			    (unsigned long long) deleted);
 	}
 	if (b->cursors_due) {

@@ -1,11 +1,19 @@
-/* config.c - command-line flags of sluiced. */
+/*
+ * config.c - the settings of sluiced: their defaults, the table shared by
+ * the command-line flags and the config file, value parsing (durations,
+ * sizes), the flags themselves, and which retention a new topic gets.
+ * Reading and printing YAML is config_file.c's.
+ */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "sluice/sluice.h"
 
 static const char usage[] =
@@ -13,6 +21,10 @@ static const char usage[] =
     "\n"
     "The Sluice broker: keeps topics in a RocksDB log and serves producers.\n"
     "\n"
+    "  --config FILE              read settings from a YAML file first; flags\n"
+    "                             given here override it (docs/configuration.md)\n"
+    "  --print-config             print the effective configuration as YAML\n"
+    "                             (a valid config file) and exit\n"
     "  --listen URL               nng URL to listen on (default " SLUICE_DEFAULT_URL ")\n"
     "  --data DIR                 data directory (default ./sluice-data)\n"
     "  --fsync MODE               never | interval | always (default interval)\n"
@@ -28,8 +40,38 @@ static const char usage[] =
     "  --consumer-lease-ms MS     close a consumer's connection after this long\n"
     "                             without a request (default 15000)\n"
     "  --log-level LEVEL          debug | info | warn | error (default info)\n"
+    "  --log-format FORMAT        text | json (JSON lines) (default text)\n"
+    "  --metrics-listen URL       metrics endpoint, or off (default\n"
+    "                             http://127.0.0.1:9650)\n"
+    "  --metrics-max-consumers N  consumers listed in metrics (default 100)\n"
     "  -h, --help                 this text\n"
     "  -V, --version              the version\n";
+
+#define F(field) offsetof(broker_config, field)
+#define HOUR_MS 3600000u
+#define DAY_MS 86400000u
+
+const config_setting config_settings[] = {
+	{ "listen", "listen", CFG_STRING, 0, 0, F(listen_url) },
+	{ "data", "data", CFG_STRING, 0, 0, F(data_dir) },
+	{ "fsync", "fsync", CFG_FSYNC, 0, 0, F(fsync) },
+	{ "fsync_interval_ms", "fsync-interval-ms", CFG_MS, 1, HOUR_MS, F(fsync_interval_ms) },
+	{ "max_message_bytes", "max-message-bytes", CFG_BYTES, 1, 256u << 20, F(max_message_bytes) },
+	/* nng drops replies beyond 64 queued for one pipe. */
+	{ "max_outstanding", "max-outstanding", CFG_COUNT, 1, 60, F(max_outstanding) },
+	{ "max_pending_bytes", "max-pending-bytes", CFG_BYTES, 1, UINT64_MAX / 2, F(max_pending_bytes) },
+	{ "retention_check_ms", "retention-check-ms", CFG_MS, 10, HOUR_MS, F(retention_check_ms) },
+	{ "auto_create_topics", "auto-create-topics", CFG_BOOL, 0, 0, F(auto_create_topics) },
+	{ "cursor_flush_ms", "cursor-flush-ms", CFG_MS, 1, HOUR_MS, F(cursor_flush_ms) },
+	{ "watchdog_ms", "watchdog-ms", CFG_MS, 10, HOUR_MS, F(watchdog_ms) },
+	{ "consumer_lease_ms", "consumer-lease-ms", CFG_MS, 100, DAY_MS, F(consumer_lease_ms) },
+	{ "log_level", "log-level", CFG_LEVEL, 0, 0, F(log_level) },
+	{ "log_format", "log-format", CFG_FORMAT, 0, 0, F(log_format) },
+	{ "metrics_listen", "metrics-listen", CFG_STRING, 0, 0, F(metrics_listen) },
+	{ "metrics_max_consumers", "metrics-max-consumers", CFG_COUNT, 0, 1000000,
+	    F(metrics_max_consumers) },
+	{ NULL, NULL, 0, 0, 0, 0 },
+};
 
 const char *
 config_fsync_name(fsync_mode m)
@@ -44,43 +86,29 @@ config_fsync_name(fsync_mode m)
 	}
 }
 
-static int
-parse_u64(const char *flag, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+static const char *overflow_names[] = { "drop_newest", "drop_oldest", "block" };
+
+const char *
+config_overflow_name(uint32_t overflow)
 {
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || s[0] == '-' || v < min || v > max) {
-		fprintf(stderr, "sluiced: %s: '%s' is not a number in %llu..%llu\n",
-		    flag, s, (unsigned long long) min, (unsigned long long) max);
-		return -1;
-	}
-	*out = v;
-	return 0;
+	return overflow < 3 ? overflow_names[overflow] : "drop_newest";
 }
 
 int
-config_parse(broker_config *c, int argc, char **argv)
+config_parse_overflow(const char *s, uint32_t *out)
 {
-	enum { O_LISTEN = 256, O_DATA, O_FSYNC, O_FSYNC_MS, O_MAXMSG, O_MAXOUT,
-		O_MAXPEND, O_RET_MS, O_AUTO, O_LOG, O_CURSOR_MS, O_WATCHDOG_MS, O_LEASE_MS };
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "data", required_argument, NULL, O_DATA },
-		{ "fsync", required_argument, NULL, O_FSYNC },
-		{ "fsync-interval-ms", required_argument, NULL, O_FSYNC_MS },
-		{ "max-message-bytes", required_argument, NULL, O_MAXMSG },
-		{ "max-outstanding", required_argument, NULL, O_MAXOUT },
-		{ "max-pending-bytes", required_argument, NULL, O_MAXPEND },
-		{ "retention-check-ms", required_argument, NULL, O_RET_MS },
-		{ "auto-create-topics", required_argument, NULL, O_AUTO },
-		{ "log-level", required_argument, NULL, O_LOG },
-		{ "cursor-flush-ms", required_argument, NULL, O_CURSOR_MS },
-		{ "watchdog-ms", required_argument, NULL, O_WATCHDOG_MS },
-		{ "consumer-lease-ms", required_argument, NULL, O_LEASE_MS },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	for (uint32_t i = 0; i < 3; i++) {
+		if (strcmp(s, overflow_names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void
+config_defaults(broker_config *c)
+{
 	*c = (broker_config) {
 		.listen_url = SLUICE_DEFAULT_URL,
 		.data_dir = "./sluice-data",
@@ -95,105 +123,389 @@ config_parse(broker_config *c, int argc, char **argv)
 		.watchdog_ms = 500,
 		.consumer_lease_ms = 15000,
 		.log_level = SL_LOG_INFO,
+		.log_format = SL_LOG_TEXT,
+		.metrics_listen = "http://127.0.0.1:9650",
+		.metrics_max_consumers = 100,
+		.sub_window = 1000,
+		.sub_overflow = SLUICE_DROP_NEWEST,
+		.sub_queue_size = 0,
+	};
+}
+
+void
+config_fini(broker_config *c)
+{
+	for (size_t i = 0; i < c->npolicies; i++)
+		sl_free(c->policies[i].match);
+	sl_free(c->policies);
+	for (size_t i = 0; i < c->nowned; i++)
+		sl_free(c->owned[i]);
+	sl_free(c->owned);
+	c->policies = NULL;
+	c->npolicies = 0;
+	c->owned = NULL;
+	c->nowned = 0;
+}
+
+char *
+config_own(broker_config *c, char *s)
+{
+	char **n = sl_realloc(c->owned, (c->nowned + 1) * sizeof(*n));
+	if (s == NULL || n == NULL) {
+		sl_free(s);
+		return NULL;
+	}
+	c->owned = n;
+	c->owned[c->nowned++] = s;
+	return s;
+}
+
+const config_setting *
+config_setting_find(const char *key)
+{
+	for (const config_setting *s = config_settings; s->key != NULL; s++)
+		if (strcmp(s->key, key) == 0)
+			return s;
+	return NULL;
+}
+
+/* Reads a decimal number and an optional unit after it (spaces allowed
+ * between). Returns 0 when s is digits then a unit of at most 3 chars. */
+static int
+number_unit(const char *s, uint64_t *num, char unit[4])
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -1;
+	while (*end == ' ')
+		end++;
+	if (strlen(end) > 3)
+		return -1;
+	strcpy(unit, end);
+	*num = v;
+	return 0;
+}
+
+int
+config_parse_duration(const char *s, int bare_ms, uint64_t *ms)
+{
+	static const struct { const char *u; uint64_t ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", HOUR_MS }, { "d", DAY_MS },
 	};
 	uint64_t v;
-	int ch;
-	optind = 1;
+	char unit[4];
+	if (number_unit(s, &v, unit) != 0)
+		return -1;
+	if (unit[0] == '\0') {
+		if (!bare_ms && v != 0)
+			return -1;
+		*ms = v;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(unit, units[i].u) == 0) {
+			if (v > UINT64_MAX / units[i].ms)
+				return -1;
+			*ms = v * units[i].ms;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const struct { const char *u; unsigned shift; } size_units[] = {
+	{ "TiB", 40 }, { "GiB", 30 }, { "MiB", 20 }, { "KiB", 10 }, { "B", 0 },
+};
+
+int
+config_parse_bytes(const char *s, uint64_t *bytes)
+{
+	uint64_t v;
+	char unit[4];
+	if (number_unit(s, &v, unit) != 0)
+		return -1;
+	if (unit[0] == '\0') {
+		*bytes = v;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(size_units) / sizeof(size_units[0]); i++) {
+		if (strcmp(unit, size_units[i].u) == 0) {
+			if (v > (UINT64_MAX >> size_units[i].shift))
+				return -1;
+			*bytes = v << size_units[i].shift;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void
+config_format_duration(uint64_t ms, char *buf, size_t n)
+{
+	static const struct { const char *u; uint64_t ms; } units[] = {
+		{ "d", DAY_MS }, { "h", HOUR_MS }, { "m", 60000 }, { "s", 1000 },
+	};
+	if (ms == 0) {
+		snprintf(buf, n, "0");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms % units[i].ms == 0) {
+			snprintf(buf, n, "%llu%s", (unsigned long long) (ms / units[i].ms),
+			    units[i].u);
+			return;
+		}
+	}
+	snprintf(buf, n, "%llums", (unsigned long long) ms);
+}
+
+void
+config_format_bytes(uint64_t bytes, char *buf, size_t n)
+{
+	/* Not "B": a bare number is bytes. */
+	for (size_t i = 0; bytes != 0 && i + 1 < sizeof(size_units) / sizeof(size_units[0]); i++) {
+		uint64_t unit = (uint64_t) 1 << size_units[i].shift;
+		if (bytes % unit == 0) {
+			snprintf(buf, n, "%llu%s", (unsigned long long) (bytes / unit),
+			    size_units[i].u);
+			return;
+		}
+	}
+	snprintf(buf, n, "%llu", (unsigned long long) bytes);
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	static const char *yes[] = { "true", "on", "yes" }, *no[] = { "false", "off", "no" };
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(v, yes[i]) == 0 || strcmp(v, no[i]) == 0) {
+			*out = strcmp(v, yes[i]) == 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+config_setting_set(broker_config *c, const config_setting *s, const char *v,
+    int copy, char *why, size_t n)
+{
+	char *field = (char *) c + s->off;
+	char lo[32], hi[32];
+	uint64_t u = 0;
+	switch (s->kind) {
+	case CFG_STRING:
+		if (*v == '\0') {
+			snprintf(why, n, "must not be empty");
+			return -1;
+		}
+		if (copy && (v = config_own(c, sl_strdup(v))) == NULL) {
+			snprintf(why, n, "out of memory");
+			return -1;
+		}
+		*(const char **) (void *) field = v;
+		return 0;
+	case CFG_FSYNC:
+		if (strcmp(v, "never") == 0)
+			c->fsync = FSYNC_NEVER;
+		else if (strcmp(v, "interval") == 0)
+			c->fsync = FSYNC_INTERVAL;
+		else if (strcmp(v, "always") == 0)
+			c->fsync = FSYNC_ALWAYS;
+		else {
+			snprintf(why, n, "'%s' is not never, interval or always", v);
+			return -1;
+		}
+		return 0;
+	case CFG_MS:
+		if (config_parse_duration(v, 1, &u) != 0 || u < s->min || u > s->max) {
+			config_format_duration(s->min, lo, sizeof(lo));
+			config_format_duration(s->max, hi, sizeof(hi));
+			snprintf(why, n, "'%s' is not a duration in %s..%s (milliseconds, "
+			    "or a number with ms, s, m, h or d)", v, lo, hi);
+			return -1;
+		}
+		*(uint32_t *) (void *) field = (uint32_t) u;
+		return 0;
+	case CFG_BYTES:
+		if (config_parse_bytes(v, &u) != 0 || u < s->min || u > s->max) {
+			snprintf(why, n, "'%s' is not a size in %llu..%llu (bytes, or a "
+			    "number with B, KiB, MiB, GiB or TiB)", v,
+			    (unsigned long long) s->min, (unsigned long long) s->max);
+			return -1;
+		}
+		*(uint64_t *) (void *) field = u;
+		return 0;
+	case CFG_COUNT: {
+		char *end;
+		errno = 0;
+		u = strtoull(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end != '\0' || errno == ERANGE ||
+		    u < s->min || u > s->max) {
+			snprintf(why, n, "'%s' is not a number in %llu..%llu", v,
+			    (unsigned long long) s->min, (unsigned long long) s->max);
+			return -1;
+		}
+		*(uint32_t *) (void *) field = (uint32_t) u;
+		return 0;
+	}
+	case CFG_BOOL:
+		if (parse_bool(v, &c->auto_create_topics) != 0) {
+			snprintf(why, n, "'%s' is not true or false (or on or off)", v);
+			return -1;
+		}
+		return 0;
+	case CFG_LEVEL:
+		if (sl_log_parse_level(v, &c->log_level) != 0) {
+			snprintf(why, n, "'%s' is not debug, info, warn or error", v);
+			return -1;
+		}
+		return 0;
+	case CFG_FORMAT:
+		if (sl_log_parse_format(v, &c->log_format) != 0) {
+			snprintf(why, n, "'%s' is not text or json", v);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+void
+config_setting_format(const broker_config *c, const config_setting *s,
+    char *buf, size_t n)
+{
+	const char *field = (const char *) c + s->off;
+	switch (s->kind) {
+	case CFG_STRING:
+		snprintf(buf, n, "%s", *(const char *const *) (const void *) field);
+		break;
+	case CFG_FSYNC:
+		snprintf(buf, n, "%s", config_fsync_name(c->fsync));
+		break;
+	case CFG_MS:
+	case CFG_COUNT:
+		snprintf(buf, n, "%u", *(const uint32_t *) (const void *) field);
+		break;
+	case CFG_BYTES:
+		config_format_bytes(*(const uint64_t *) (const void *) field, buf, n);
+		break;
+	case CFG_BOOL:
+		snprintf(buf, n, "%s", c->auto_create_topics ? "true" : "false");
+		break;
+	case CFG_LEVEL:
+		snprintf(buf, n, "%s", sl_log_level_name(c->log_level));
+		break;
+	case CFG_FORMAT:
+		snprintf(buf, n, "%s", sl_log_format_name(c->log_format));
+		break;
+	}
+}
+
+static int
+policy_matches(const char *pattern, const char *topic)
+{
+	size_t n = strlen(pattern);
+	if (n > 0 && pattern[n - 1] == '*')
+		return strncmp(pattern, topic, n - 1) == 0;
+	return strcmp(pattern, topic) == 0;
+}
+
+void
+config_topic_retention(const broker_config *c, const char *topic,
+    int64_t *age_ms, uint64_t *bytes, const char **policy)
+{
+	for (size_t i = 0; i < c->npolicies; i++) {
+		const topic_policy *p = &c->policies[i];
+		if (policy_matches(p->match, topic)) {
+			*age_ms = p->retention_age_ms;
+			*bytes = p->retention_bytes;
+			if (policy != NULL)
+				*policy = p->match;
+			return;
+		}
+	}
+	*age_ms = c->topic_retention_age_ms;
+	*bytes = c->topic_retention_bytes;
+	if (policy != NULL)
+		*policy = NULL;
+}
+
+enum { O_CONFIG = 1000, O_PRINT };
+
+/* The flags: one per setting (value 256 + its index), then the others. */
+static void
+build_options(struct option *o)
+{
+	size_t i = 0;
+	for (; config_settings[i].key != NULL; i++)
+		o[i] = (struct option) { config_settings[i].flag, required_argument,
+			NULL, 256 + (int) i };
+	o[i++] = (struct option) { "config", required_argument, NULL, O_CONFIG };
+	o[i++] = (struct option) { "print-config", no_argument, NULL, O_PRINT };
+	o[i++] = (struct option) { "help", no_argument, NULL, 'h' };
+	o[i++] = (struct option) { "version", no_argument, NULL, 'V' };
+	o[i] = (struct option) { NULL, 0, NULL, 0 };
+}
+
+int
+config_parse(broker_config *c, int argc, char **argv)
+{
+	struct option opts[sizeof(config_settings) / sizeof(config_settings[0]) + 5];
+	const char *file = NULL;
+	int print = 0, ch;
+	char why[256];
+
+	config_defaults(c);
+	build_options(opts);
+	/* First pass: --config, --print-config, --help and --version only,
+	 * so the file is read before the flags that override it. Errors are
+	 * reported by the second pass. */
+	opterr = 0;
+	optind = 0;
 	while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-		switch (ch) {
-		case O_LISTEN:
-			c->listen_url = optarg;
-			break;
-		case O_DATA:
-			c->data_dir = optarg;
-			break;
-		case O_FSYNC:
-			if (strcmp(optarg, "never") == 0)
-				c->fsync = FSYNC_NEVER;
-			else if (strcmp(optarg, "interval") == 0)
-				c->fsync = FSYNC_INTERVAL;
-			else if (strcmp(optarg, "always") == 0)
-				c->fsync = FSYNC_ALWAYS;
-			else {
-				fprintf(stderr, "sluiced: --fsync: '%s' is not "
-				                "never, interval or always\n", optarg);
-				return -1;
-			}
-			break;
-		case O_FSYNC_MS:
-			if (parse_u64("--fsync-interval-ms", optarg, 1, 3600000, &v))
-				return -1;
-			c->fsync_interval_ms = (uint32_t) v;
-			break;
-		case O_MAXMSG:
-			if (parse_u64("--max-message-bytes", optarg, 1, 256u << 20, &v))
-				return -1;
-			c->max_message_bytes = v;
-			break;
-		case O_MAXOUT:
-			/* nng drops replies beyond 64 queued for one pipe. */
-			if (parse_u64("--max-outstanding", optarg, 1, 60, &v))
-				return -1;
-			c->max_outstanding = (uint32_t) v;
-			break;
-		case O_MAXPEND:
-			if (parse_u64("--max-pending-bytes", optarg, 1, UINT64_MAX / 2, &v))
-				return -1;
-			c->max_pending_bytes = v;
-			break;
-		case O_RET_MS:
-			if (parse_u64("--retention-check-ms", optarg, 10, 3600000, &v))
-				return -1;
-			c->retention_check_ms = (uint32_t) v;
-			break;
-		case O_AUTO:
-			if (strcmp(optarg, "on") == 0)
-				c->auto_create_topics = 1;
-			else if (strcmp(optarg, "off") == 0)
-				c->auto_create_topics = 0;
-			else {
-				fprintf(stderr, "sluiced: --auto-create-topics: "
-				                "'%s' is not on or off\n", optarg);
-				return -1;
-			}
-			break;
-		case O_CURSOR_MS:
-			if (parse_u64("--cursor-flush-ms", optarg, 1, 3600000, &v))
-				return -1;
-			c->cursor_flush_ms = (uint32_t) v;
-			break;
-		case O_WATCHDOG_MS:
-			if (parse_u64("--watchdog-ms", optarg, 10, 3600000, &v))
-				return -1;
-			c->watchdog_ms = (uint32_t) v;
-			break;
-		case O_LEASE_MS:
-			if (parse_u64("--consumer-lease-ms", optarg, 100, 86400000, &v))
-				return -1;
-			c->consumer_lease_ms = (uint32_t) v;
-			break;
-		case O_LOG:
-			if (sl_log_parse_level(optarg, &c->log_level) != 0) {
-				fprintf(stderr, "sluiced: --log-level: '%s' is not "
-				                "debug, info, warn or error\n", optarg);
-				return -1;
-			}
-			break;
-		case 'h':
+		if (ch == O_CONFIG) {
+			file = optarg;
+		} else if (ch == O_PRINT) {
+			print = 1;
+		} else if (ch == 'h') {
 			fputs(usage, stdout);
 			return 1;
-		case 'V':
+		} else if (ch == 'V') {
 			printf("sluiced %s (protocol %d)\n", SLUICE_VERSION,
 			    SLUICE_PROTOCOL_VERSION);
 			return 1;
-		default:
+		}
+	}
+	if (file != NULL && config_file_load(c, file) != 0)
+		return -1;
+	opterr = 1;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		if (ch == O_CONFIG || ch == O_PRINT)
+			continue;
+		if (ch < 256 || ch >= O_CONFIG) {
 			fputs(usage, stderr);
+			return -1;
+		}
+		const config_setting *s = &config_settings[ch - 256];
+		if (config_setting_set(c, s, optarg, 0, why, sizeof(why)) != 0) {
+			fprintf(stderr, "sluiced: --%s: %s\n", s->flag, why);
 			return -1;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "sluiced: unexpected argument '%s'\n%s", argv[optind], usage);
 		return -1;
+	}
+	if (print) {
+		config_file_print(c, stdout);
+		return 1;
 	}
 	return 0;
 }

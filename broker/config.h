@@ -1,18 +1,30 @@
 /*
- * config.h - the broker's settings, from command-line flags.
+ * config.h - the broker's settings: defaults, then the config file
+ * (--config FILE, config_file.c), then command-line flags, which win.
+ * docs/configuration.md documents every key and flag.
  */
 #ifndef SL_CONFIG_H
 #define SL_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "log.h"
 
 typedef enum { FSYNC_NEVER, FSYNC_INTERVAL, FSYNC_ALWAYS } fsync_mode;
 
+/* Retention of auto-created topics whose name matches `match`: the exact
+ * name, or a prefix when it ends with '*'. The first match wins. */
 typedef struct {
-	const char *listen_url;        /* --listen */
-	const char *data_dir;          /* --data */
+	char *match;                /* owned */
+	int64_t retention_age_ms;   /* 0: keep forever */
+	uint64_t retention_bytes;   /* 0: no size limit */
+} topic_policy;
+
+typedef struct {
+	const char *listen_url;        /* --listen / listen */
+	const char *data_dir;          /* --data / data */
 	fsync_mode fsync;              /* --fsync never|interval|always */
 	uint32_t fsync_interval_ms;    /* --fsync-interval-ms, interval mode */
 	uint64_t max_message_bytes;    /* --max-message-bytes */
@@ -24,13 +36,103 @@ typedef struct {
 	uint32_t watchdog_ms;          /* --watchdog-ms */
 	uint32_t consumer_lease_ms;    /* --consumer-lease-ms: silent consumers */
 	sl_log_level log_level;        /* --log-level */
+	sl_log_format log_format;      /* --log-format text|json */
+	const char *metrics_listen;    /* --metrics-listen: http://host:port */
+	uint32_t metrics_max_consumers; /* --metrics-max-consumers */
+
+	/* topics: retention of auto-created topics (config file only). */
+	int64_t topic_retention_age_ms;   /* topics.defaults; 0: forever */
+	uint64_t topic_retention_bytes;   /* topics.defaults; 0: no limit */
+	topic_policy *policies;           /* topics.policies, in file order */
+	size_t npolicies;
+
+	/* subscriptions.defaults (config file only): applied to a Subscribe
+	 * that leaves the field unset (window 0, queue_size 0, no overflow). */
+	uint32_t sub_window;           /* 1..65535 */
+	uint32_t sub_overflow;         /* Sluice__Overflow value */
+	uint32_t sub_queue_size;       /* 0: the window */
+
+	/* Strings read from the config file (config_fini frees them). */
+	char **owned;
+	size_t nowned;
 } broker_config;
 
 /*
- * config_parse fills c from argv. Returns 0 to run, 1 when --help or
- * --version printed something (exit 0), -1 on a usage error (message
- * printed to stderr; exit 2).
+ * The settings that have both a flag and a top-level key in the config
+ * file, in the order --print-config prints them. config.c owns the table.
  */
-int config_parse(broker_config *c, int argc, char **argv);
+typedef enum {
+	CFG_STRING,  /* const char *; from the file: an owned copy */
+	CFG_FSYNC,   /* fsync_mode */
+	CFG_MS,      /* uint32_t milliseconds: 250, 250ms, 2s, 5m, 1h, 1d */
+	CFG_BYTES,   /* uint64_t bytes: 1048576, 512B, 64KiB, 5MiB, 1GiB */
+	CFG_COUNT,   /* uint32_t */
+	CFG_BOOL,    /* int: true|false (also on|off, yes|no) */
+	CFG_LEVEL,   /* sl_log_level */
+	CFG_FORMAT,  /* sl_log_format */
+} config_kind;
+
+typedef struct {
+	const char *key;    /* config file key; NULL ends the table */
+	const char *flag;   /* the long flag, without its dashes */
+	config_kind kind;
+	uint64_t min, max;  /* CFG_MS, CFG_BYTES, CFG_COUNT */
+	size_t off;         /* offsetof(broker_config, the field) */
+} config_setting;
+
+extern const config_setting config_settings[];
+/* The setting with this file key, or NULL. */
+const config_setting *config_setting_find(const char *key);
+/*
+ * config_setting_set parses v into c's field. copy: strings are copied
+ * (owned by c) instead of borrowed. Returns 0, or -1 with the reason in
+ * why (without the key's name, e.g. "'x' is not a number in 1..60").
+ */
+int config_setting_set(broker_config *c, const config_setting *s, const char *v,
+    int copy, char *why, size_t n);
+/* Writes the field's value as config_setting_set reads it (strings raw). */
+void config_setting_format(const broker_config *c, const config_setting *s,
+    char *buf, size_t n);
+/* Durations: a number with ms, s, m, h or d; a bare number is ms when
+ * bare_ms, else only 0 may go without a unit. Returns 0 or -1. */
+int  config_parse_duration(const char *s, int bare_ms, uint64_t *ms);
+/* Sizes: a number with B, KiB, MiB, GiB or TiB; bare = bytes. */
+int  config_parse_bytes(const char *s, uint64_t *bytes);
+/* The largest unit that divides exactly: 0, 1500ms, 2s, 1d; 0, 100B, 5MiB. */
+void config_format_duration(uint64_t ms, char *buf, size_t n);
+void config_format_bytes(uint64_t bytes, char *buf, size_t n);
+/* Overflow names: 0 on success. */
+int  config_parse_overflow(const char *s, uint32_t *out);
+/* Keeps s (allocated by sl_alloc/sl_strdup) until config_fini; returns s,
+ * or NULL (s freed) when out of memory. */
+char *config_own(broker_config *c, char *s);
+
+/*
+ * config_parse fills c from the defaults, the file named by --config and
+ * argv, in that order. Returns 0 to run, 1 when --help, --version or
+ * --print-config printed something (exit 0), -1 on a usage error or a bad
+ * config file (message printed to stderr; exit 2). c holds owned memory
+ * after any return: config_fini frees it.
+ */
+int  config_parse(broker_config *c, int argc, char **argv);
+void config_fini(broker_config *c);
+/* Sets every field to its built-in default (owns nothing). */
+void config_defaults(broker_config *c);
 const char *config_fsync_name(fsync_mode m);
+/* "drop_newest", "drop_oldest" or "block" for a Sluice__Overflow value. */
+const char *config_overflow_name(uint32_t overflow);
+
+/*
+ * config_topic_retention gives the retention for a new topic named topic:
+ * the first policy that matches, else topics.defaults. *policy (may be
+ * NULL) gets the matching policy's pattern, or NULL for the defaults.
+ */
+void config_topic_retention(const broker_config *c, const char *topic,
+    int64_t *age_ms, uint64_t *bytes, const char **policy);
+
+/* config_file.c: reads a YAML config file into c (over what it holds).
+ * Returns 0, or -1 after printing "sluiced: FILE:LINE: reason". */
+int  config_file_load(broker_config *c, const char *path);
+/* Prints c as YAML that config_file_load accepts. */
+void config_file_print(const broker_config *c, FILE *out);
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "admin.h"
 #include "broker.h"
 #include "log.h"
 
@@ -37,15 +38,32 @@ validate(broker *b, const Sluice__Publish *p, uint32_t *bad, char *detail,
 	return SLUICE_OK;
 }
 
+/* Auto-create: the topic gets the retention of its policy (config). */
+static sluice_err
+create_topic(broker *b, const char *name, tlog_topic **t)
+{
+	int64_t age_ms;
+	uint64_t bytes;
+	const char *policy;
+	config_topic_retention(&b->cfg, name, &age_ms, &bytes, &policy);
+	sluice_err rv = tlog_topic_create(b->log, name, age_ms, bytes, t);
+	if (rv == SLUICE_OK)
+		sl_event(SL_LOG_INFO, "topic_create",
+		    SL_FIELDS(SL_STR("topic", name), SL_STR("policy", policy),
+		        SL_I64("retention_age_ms", age_ms),
+		        SL_U64("retention_bytes", bytes)),
+		    "topic %s created on first publish (retention %lld ms, %llu "
+		    "bytes; policy %s)", name, (long long) age_ms,
+		    (unsigned long long) bytes, policy != NULL ? policy : "defaults");
+	return rv == SLUICE_EEXISTS ? SLUICE_OK : rv;
+}
+
 static sluice_err
 find_topic(broker *b, const char *name, tlog_topic **t, char *detail, size_t dlen)
 {
 	sluice_err rv = tlog_topic_find(b->log, name, t);
-	if (rv == SLUICE_ENOTOPIC && b->cfg.auto_create_topics) {
-		rv = tlog_topic_create(b->log, name, 0, 0, t);
-		if (rv == SLUICE_EEXISTS)
-			rv = SLUICE_OK;
-	}
+	if (rv == SLUICE_ENOTOPIC && b->cfg.auto_create_topics)
+		rv = create_topic(b, name, t);
 	if (rv == SLUICE_ENOTOPIC)
 		snprintf(detail, dlen, "no such topic '%s' (auto-create is off)", name);
 	else if (rv != SLUICE_OK)
@@ -74,6 +92,7 @@ handle_publish(broker *b, session *s, const reply_to *to, Sluice__Request *req,
 		codec_request_free(req);
 		return;
 	}
+	producers_note(b, t, s->pipe_id);
 	pending_pub *p = sl_alloc(sizeof(*p));
 	if (p == NULL) {
 		reply_error(b, to, SLUICE_ENOMEM, NULL);

@@ -4,12 +4,14 @@
  * its handler, runs the timers, and shuts down cleanly on SIGINT/SIGTERM.
  * All broker state lives on this one thread.
  */
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "alloc.h"
+#include "admin.h"
 #include "broker.h"
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/supplemental/util/platform.h>
@@ -28,21 +30,54 @@ on_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 	    nng_pipe_id(p));
 }
 
+/* The peer's address ("127.0.0.1:5000", an ipc path), or "unknown". */
+static void
+peer_name(uint32_t pipe_id, char *buf, size_t n)
+{
+	nng_pipe p = NNG_PIPE_INITIALIZER;
+	nng_sockaddr sa;
+	char ip[INET6_ADDRSTRLEN];
+	p.id = pipe_id;
+	snprintf(buf, n, "unknown");
+	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) != 0)
+		return;
+	if (sa.s_family == NNG_AF_INET &&
+	    inet_ntop(AF_INET, &sa.s_in.sa_addr, ip, sizeof(ip)) != NULL)
+		snprintf(buf, n, "%s:%u", ip, ntohs(sa.s_in.sa_port));
+	else if (sa.s_family == NNG_AF_INET6 &&
+	    inet_ntop(AF_INET6, sa.s_in6.sa_addr, ip, sizeof(ip)) != NULL)
+		snprintf(buf, n, "[%s]:%u", ip, ntohs(sa.s_in6.sa_port));
+	else if (sa.s_family == NNG_AF_IPC)
+		snprintf(buf, n, "%s", sa.s_ipc.sa_path);
+}
+
 static void
 on_inbox(void *arg, const inbox_event *ev)
 {
 	broker *b = arg;
 	if (ev->kind == INBOX_PIPE_ADD) {
+		char peer[128];
 		if (sessions_add(&b->sessions, ev->pipe_id) == NULL)
 			sl_error("pipe %u: out of memory for its session", ev->pipe_id);
-		sl_debug("pipe %u: connected (%zu connections)", ev->pipe_id,
+		peer_name(ev->pipe_id, peer, sizeof(peer));
+		sl_event(SL_LOG_INFO, "client_connect",
+		    SL_FIELDS(SL_U64("pipe", ev->pipe_id), SL_STR("peer", peer),
+		        SL_U64("connections", sessions_count(&b->sessions))),
+		    "pipe %u: connected from %s (%zu connections)", ev->pipe_id, peer,
 		    sessions_count(&b->sessions));
 	} else {
 		session *s = sessions_find(&b->sessions, ev->pipe_id);
+		const char *reason = s != NULL && s->close_reason != NULL
+		    ? s->close_reason
+		    : b->state != BROKER_RUNNING ? "broker stopping" : "closed by peer";
 		if (s != NULL && b->subs != NULL)
 			broker_session_gone(b, s);
+		sl_event(SL_LOG_INFO, "client_disconnect",
+		    SL_FIELDS(SL_U64("pipe", ev->pipe_id),
+		        SL_STR("client", s != NULL ? s->client_name : NULL),
+		        SL_STR("reason", reason)),
+		    "pipe %u: disconnected (%s)", ev->pipe_id, reason);
 		sessions_remove(&b->sessions, ev->pipe_id);
-		sl_debug("pipe %u: disconnected", ev->pipe_id);
 	}
 }
 
@@ -72,6 +107,7 @@ route(broker *b, nng_msg *m)
 		sl_warn("pipe %u: more than %u requests outstanding; closing it",
 		    pid, b->cfg.max_outstanding);
 		s->closing = 1;
+		s->close_reason = "too many outstanding requests";
 		nng_pipe_close(pipe);
 		nng_msg_free(m);
 		return;
@@ -105,6 +141,7 @@ route(broker *b, nng_msg *m)
 	case SLUICE__REQUEST__BODY_FETCH:
 	case SLUICE__REQUEST__BODY_ACK:
 	case SLUICE__REQUEST__BODY_UNSUBSCRIBE:
+	case SLUICE__REQUEST__BODY_ADMIN:
 		if (!s->hello_done) {
 			reply_error(b, &to, SLUICE_ENOHELLO,
 			    "handshake required: send Hello first");
@@ -117,6 +154,8 @@ route(broker *b, nng_msg *m)
 			handle_fetch(b, s, &to, req);
 		} else if (req->body_case == SLUICE__REQUEST__BODY_ACK) {
 			handle_ack(b, s, &to, req);
+		} else if (req->body_case == SLUICE__REQUEST__BODY_ADMIN) {
+			handle_admin(b, s, &to, req);
 		} else {
 			handle_unsubscribe(b, s, &to, req);
 		}
@@ -237,6 +276,7 @@ check_lease(session *s, void *arg)
 	        "what its consumers hold", s->pipe_id,
 	    (unsigned long long) (now - s->last_request_ms));
 	s->closing = 1;
+	s->close_reason = "lease expired";
 	nng_pipe p = NNG_PIPE_INITIALIZER;
 	p.id = s->pipe_id;
 	nng_pipe_close(p);
@@ -247,6 +287,7 @@ on_watchdog_timer(uv_timer_t *h)
 {
 	broker *b = h->data;
 	subs_watchdog(b->subs, broker_now_ms(b));
+	tlog_tick_rates(b->log, broker_now_ms(b));
 	sessions_foreach(&b->sessions, check_lease, b);
 	if (b->held != NULL)
 		commit_retry_held(b);
@@ -265,6 +306,9 @@ broker_stop_if_drained(broker *b)
 	if (b->state != BROKER_DRAINING || !commit_is_idle(b) || b->sync_in_flight)
 		return;
 	b->state = BROKER_STOPPED;
+	/* Metrics read the engine: stop serving them before it closes. */
+	http_stop(b);
+	status_stop(b);
 	/* Every cursor is written on a clean stop: acked stays acked. */
 	subs_persist(b->subs, b->batch, 1);
 	if (!tlog_batch_is_empty(b->batch)) {
@@ -390,6 +434,7 @@ start_handles(broker *b)
 	b->sigint.data = b->sigterm.data = b;
 	uv_signal_start(&b->sigint, on_signal, SIGINT);
 	uv_signal_start(&b->sigterm, on_signal, SIGTERM);
+	status_start(b);
 	broker_read_resume(b);
 }
 
@@ -419,6 +464,7 @@ broker_run(const broker_config *cfg)
 	sluice_err rv;
 	b.cfg = *cfg;
 	sl_log_set_level(cfg->log_level);
+	sl_log_set_format(cfg->log_format);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (uv_loop_init(&b.loop) != 0) {
@@ -452,7 +498,10 @@ broker_run(const broker_config *cfg)
 		return 1;
 	}
 	commit_init(&b);
-	if (open_socket(&b) != 0) {
+	/* Metrics first, so they are up once clients can connect; like the
+	 * main listener, a metrics address we cannot bind stops the broker. */
+	if (http_start(&b) != 0 || open_socket(&b) != 0) {
+		http_stop(&b);
 		inbox_close(&b.inbox);
 		uv_run(&b.loop, UV_RUN_DEFAULT);
 		b.exit_code = 1;
@@ -468,6 +517,7 @@ out:
 	sockio_close(&b);
 	subs_close(b.subs);
 	inbox_fini(&b.inbox);
+	producers_fini(&b);
 	sessions_fini(&b.sessions);
 	tlog_batch_free(b.batch);
 	tlog_close(b.log);

@@ -18,6 +18,8 @@ typedef struct session {
 	char *client_name;     /* from Hello; owned */
 	uint32_t outstanding;  /* requests read but not yet answered */
 	int closing;           /* we closed the pipe; drop its requests */
+	const char *close_reason; /* static text, set when we close it (lease
+	                          * expired, ...); NULL: the peer closed */
 	uint64_t last_request_ms; /* loop time of its last request: the lease */
 	uint64_t *consumers;   /* ids of its consumers */
 	size_t nconsumers, cap_consumers;

@@ -3,6 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config meson ninja-build cmake protobuf-c-compiler
       libprotobuf-c-dev libnng-dev librocksdb-dev libuv1-dev libcriterion-dev
+      libyaml-dev
       python3)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -249,3 +249,19 @@ codec_deliver_finish(codec_deliver *d, uint64_t request_id, int active,
 	*flen = body + h;
 	return SLUICE_OK;
 }
+
+int64_t
+codec_stored_publish_time(const uint8_t *buf, size_t len)
+{
+	/* Field 1, varint: tag byte 0x08. protobuf-c packs fields in number
+	 * order, so when present it is the first thing. */
+	if (len < 2 || buf[0] != 0x08)
+		return 0;
+	uint64_t v = 0;
+	for (size_t i = 1; i < len && i <= 10; i++) {
+		v |= (uint64_t) (buf[i] & 0x7f) << (7 * (i - 1));
+		if ((buf[i] & 0x80) == 0)
+			return (int64_t) v;
+	}
+	return 0;
+}

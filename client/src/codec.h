@@ -33,6 +33,9 @@ size_t codec_reply_size(const Sluice__Reply *r);
 size_t codec_reply_pack(const Sluice__Reply *r, uint8_t *buf);
 size_t codec_stored_size(const Sluice__StoredMessage *m);
 size_t codec_stored_pack(const Sluice__StoredMessage *m, uint8_t *buf);
+/* The publish time of an encoded StoredMessage without decoding it (the
+ * field comes first in the encoding); 0 when absent or malformed. */
+int64_t codec_stored_publish_time(const uint8_t *buf, size_t len);
 size_t codec_topic_meta_size(const Sluice__TopicMeta *m);
 size_t codec_topic_meta_pack(const Sluice__TopicMeta *m, uint8_t *buf);
 

@@ -727,7 +727,10 @@ subscribe(sluice_consumer *k, const char *topic, const char *sub,
 	s.start_offset = co->start_offset;
 	s.consumer_name = co->name;
 	s.priority = co->priority;
-	s.overflow = (Sluice__Overflow) co->overflow;
+	/* Unset: the broker applies its configured default. */
+	s.has_overflow = co->overflow != SLUICE_OVERFLOW_DEFAULT;
+	s.overflow = s.has_overflow ? (Sluice__Overflow) co->overflow
+	                            : SLUICE__OVERFLOW__OVERFLOW_DROP_NEWEST;
 	s.queue_size = co->queue_size;
 	Sluice__Request rq = SLUICE__REQUEST__INIT;
 	rq.body_case = SLUICE__REQUEST__BODY_SUBSCRIBE;
@@ -738,7 +741,7 @@ subscribe(sluice_consumer *k, const char *topic, const char *sub,
 	if (rv != SLUICE_OK)
 		return rv;
 	k->id = k->ctl.id;
-	k->window = k->ctl.window ? k->ctl.window : co->window;
+	k->window = k->ctl.window ? k->ctl.window : co->window ? co->window : 1000;
 	k->active = k->ctl.active;
 	return SLUICE_OK;
 }
@@ -749,7 +752,7 @@ sluice_consumer_open(sluice_consumer **out, sluice_client *c,
 {
 	sluice_consumer_opts defaults = { SLUICE_SUB_EXCLUSIVE, SLUICE_RELIABLE,
 		1000, SLUICE_START_LATEST, 0, (char *) "libsluice", 0,
-		SLUICE_DROP_NEWEST, 0 };
+		SLUICE_OVERFLOW_DEFAULT, 0 };
 	sluice_err rv;
 
 	if (out == NULL || c == NULL || !sluice_topic_name_is_valid(topic) ||

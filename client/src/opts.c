@@ -159,7 +159,7 @@ sluice_producer_opts_set_block(sluice_producer_opts *po, int block)
 
 /* ---- consumer options ----------------------------------------------- */
 
-#define DEFAULT_CONSUMER_WINDOW 1000
+#define DEFAULT_CONSUMER_WINDOW 0 /* the broker's default (subscriptions.defaults.window, 1000) */
 #define MAX_CONSUMER_WINDOW 65535
 
 sluice_err
@@ -178,7 +178,7 @@ sluice_consumer_opts_alloc(sluice_consumer_opts **out)
 	co->mode = SLUICE_RELIABLE;
 	co->window = DEFAULT_CONSUMER_WINDOW;
 	co->start = SLUICE_START_LATEST;
-	co->overflow = SLUICE_DROP_NEWEST;
+	co->overflow = SLUICE_OVERFLOW_DEFAULT;
 	*out = co;
 	return SLUICE_OK;
 }
@@ -255,7 +255,8 @@ sluice_err
 sluice_consumer_opts_set_overflow(sluice_consumer_opts *co,
     sluice_overflow overflow, uint32_t queue_size)
 {
-	if (co == NULL || (overflow != SLUICE_DROP_NEWEST &&
+	if (co == NULL || (overflow != SLUICE_OVERFLOW_DEFAULT &&
+	                      overflow != SLUICE_DROP_NEWEST &&
 	                      overflow != SLUICE_DROP_OLDEST &&
 	                      overflow != SLUICE_BLOCK))
 		return SLUICE_EINVAL;

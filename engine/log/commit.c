@@ -108,6 +108,7 @@ tlog_batch_append(tlog_batch *b, tlog_topic *t, Sluice__Message *const *msgs,
 			tail_append(&t->recent, t->next, b->scratch, len, &b->log->tail_bytes);
 		t->next++;
 		t->bytes += len;
+		t->pending_bytes += len;
 	}
 	return SLUICE_OK;
 }
@@ -146,6 +147,8 @@ tlog_batch_done(tlog_batch *b, sluice_err rv)
 	for (size_t i = 0; i < b->ntouched; i++) {
 		tlog_touch *u = &b->touched[i];
 		if (rv == SLUICE_OK) {
+			u->t->published += u->t->next - u->next;
+			u->t->published_bytes += u->t->pending_bytes;
 			u->t->head = u->t->next;
 		} else {
 			u->t->first = u->first;
@@ -153,7 +156,9 @@ tlog_batch_done(tlog_batch *b, sluice_err rv)
 			u->t->bytes = u->bytes;
 			tail_truncate(&u->t->recent, u->next, &b->log->tail_bytes);
 		}
+		u->t->pending_bytes = 0;
 	}
+	b->log->last_write = rv;
 	b->ntouched = 0;
 	b->sealed = 0;
 	b->log->batch_in_flight = 0;

@@ -151,6 +151,10 @@ tlog_open(tlog **out, const char *dir)
 	l->next_id = 1;
 	if ((rv = strmap_alloc(&l->topics)) != SLUICE_OK)
 		goto fail;
+	if ((l->dir = sl_strdup(dir)) == NULL) {
+		rv = SLUICE_ENOMEM;
+		goto fail;
+	}
 	if ((rv = rdb_open(&l->db, dir)) != SLUICE_OK)
 		goto fail;
 	if ((rv = load_topics(l)) != SLUICE_OK)
@@ -172,6 +176,7 @@ tlog_close(tlog *l)
 		strmap_free(l->topics);
 	}
 	rdb_close(l->db);
+	sl_free(l->dir);
 	sl_free(l);
 }
 
@@ -226,7 +231,7 @@ tlog_topic_create(tlog *l, const char *name, int64_t retention_age_ms,
 	if ((rv = strmap_put(l->topics, t->name, t)) != SLUICE_OK)
 		goto done;
 	l->next_id++;
-	sl_info("topic %s created (id %u)", name, meta.id);
+	sl_debug("topic %s created (id %u)", name, meta.id);
 	*out = t;
 	t = NULL;
 done:
@@ -364,6 +369,7 @@ tlog_meta_write_sync(tlog *l, const void *k, size_t klen, const void *v, size_t 
 		rdb_batch_delete(wb, RDB_CF_META, k, klen);
 	rv = rdb_batch_write(wb, 1);
 	rdb_batch_free(wb);
+	l->last_write = rv;
 	return rv;
 }
 

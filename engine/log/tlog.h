@@ -121,4 +121,32 @@ uint32_t tlog_topic_id(const tlog_topic *t);
  * one with on == 0 (the subscription engine does this per consumer).
  */
 void tlog_topic_want_tail(tlog *l, tlog_topic *t, int on);
+/* ---- operators (admin, metrics) ---- */
+
+/* Calls fn for every topic (in no set order); fn must not create or
+ * delete topics. */
+void tlog_topics_foreach(tlog *l, void (*fn)(void *arg, tlog_topic *t), void *arg);
+void tlog_topic_retention(const tlog_topic *t, int64_t *age_ms, uint64_t *bytes);
+/* Messages and bytes (encoded) appended since the broker started, and the
+ * publish rate (messages/s, ~10 s average, ticked by tlog_tick_rates). */
+uint64_t tlog_topic_published(const tlog_topic *t);
+uint64_t tlog_topic_published_bytes(const tlog_topic *t);
+double   tlog_topic_publish_rate(const tlog_topic *t);
+void     tlog_tick_rates(tlog *l, uint64_t now_ms);
+/* Deletes t and every message of it, durably; t is freed. No batch may be
+ * in flight and no caller may hold t afterwards (the broker checks). */
+sluice_err tlog_topic_delete(tlog *l, tlog_topic *t);
+/* The first kept offset published at or after time_us (the head when
+ * there is none): a binary search over publish times. */
+sluice_err tlog_offset_at_time(tlog *l, tlog_topic *t, int64_t time_us,
+    uint64_t *out);
+
+typedef struct {
+	uint64_t disk_bytes;        /* SST files + WAL */
+	int write_stopped;          /* RocksDB is refusing writes right now */
+	uint64_t delayed_write_rate; /* bytes/s while writes are slowed; 0 */
+	uint64_t stall_micros;      /* total time writes were stalled */
+	int storage_writable;       /* the last write succeeded */
+} tlog_storage;
+void tlog_storage_stats(tlog *l, tlog_storage *out);
 #endif

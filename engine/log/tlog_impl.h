@@ -9,6 +9,7 @@
 #include "strmap.h"
 #include "tail.h"
 #include "tlog.h"
+#include "rate.h"
 
 struct tlog_topic {
 	uint32_t id;             /* key prefix in the messages CF; never reused */
@@ -24,6 +25,10 @@ struct tlog_topic {
 	uint64_t head;
 	tail recent;             /* newest records in memory; may run ahead of head */
 	uint32_t tail_wanted;    /* consumers that read it; 0: not kept */
+	/* Since the broker started, counted when a write succeeds: */
+	uint64_t published, published_bytes;
+	uint64_t pending_bytes;  /* appended to the batch in flight */
+	rate publish_rate;
 };
 
 struct tlog {
@@ -32,6 +37,10 @@ struct tlog {
 	uint32_t next_id;     /* id for the next created topic */
 	int batch_in_flight;  /* between seal and done */
 	size_t tail_bytes;    /* memory held by every topic's tail */
+	char *dir;            /* the data directory, for its size on disk */
+	sluice_err last_write; /* of the last batch or meta write */
+	uint64_t stall_ms;    /* sampled time RocksDB stopped or slowed writes */
+	uint64_t last_tick_ms;
 };
 
 /* What a batch changed in one topic, to undo it if the write fails. */

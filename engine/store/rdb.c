@@ -312,3 +312,18 @@ rdb_iter_status(const rdb_iter *it)
 	return SLUICE_OK;
 }
 
+
+int
+rdb_property_u64(rdb *db, const char *name, uint64_t *out)
+{
+	uint64_t sum = 0, v;
+	int found = 0;
+	for (int i = 0; i < RDB_CF_COUNT; i++) {
+		if (rocksdb_property_int_cf(db->db, db->cf[i], name, &v) == 0) {
+			sum += v;
+			found = 1;
+		}
+	}
+	*out = sum;
+	return found ? 0 : -1;
+}

@@ -43,6 +43,9 @@ void rdb_batch_delete_range(rdb_batch *b, rdb_cf cf, const void *begin,
 sluice_err rdb_batch_write(rdb_batch *b, int sync);
 /* Makes every write so far durable against power loss (fsync of the WAL). */
 sluice_err rdb_sync_wal(rdb *db);
+/* An integer RocksDB property (e.g. "rocksdb.is-write-stopped") summed over
+ * the column families; -1 when RocksDB does not know it. */
+int rdb_property_u64(rdb *db, const char *name, uint64_t *out);
 
 /* rdb_get: *val (sl_alloc'd, caller frees) and *vlen on success; a missing
  * key gives SLUICE_OK with *val == NULL. */

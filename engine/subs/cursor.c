@@ -127,3 +127,19 @@ cursor_holes(const cursor *c)
 {
 	return c->n;
 }
+
+uint64_t
+cursor_acked_count(const cursor *c)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < c->n; i++)
+		n += c->ranges[i].hi - c->ranges[i].lo;
+	return n;
+}
+
+void
+cursor_reset(cursor *c, uint64_t floor)
+{
+	c->n = 0;
+	c->floor = floor;
+}

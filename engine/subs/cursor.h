@@ -32,4 +32,8 @@ void cursor_ack_below(cursor *c, uint64_t end);
 uint64_t cursor_next_unacked(const cursor *c, uint64_t from);
 /* Number of ack holes: ranges of unacked offsets between acked ones. */
 size_t cursor_holes(const cursor *c);
+/* Offsets acked above the floor (the sum of the ranges). */
+uint64_t cursor_acked_count(const cursor *c);
+/* Forgets every ack and puts the floor at floor (an operator's reset). */
+void cursor_reset(cursor *c, uint64_t floor);
 #endif

@@ -46,6 +46,7 @@ typedef struct {
 	size_t want;
 	size_t bytes;
 	uint64_t expect; /* redelivery: the offset asked for */
+	int64_t now_us;  /* wall clock, for publish-to-deliver latency */
 	sluice_err rv;
 } fill;
 
@@ -61,13 +62,20 @@ give(fill *f, uint64_t off, delivery *d, const void *val, size_t len)
 {
 	if ((f->rv = codec_deliver_add(&f->s->frame, off, d->attempt + 1, val, len)) != SLUICE_OK)
 		return;
-	if (d->attempt > 0)
+	if (d->attempt > 0) {
 		f->sub->redelivered++;
+	} else {
+		int64_t pt = codec_stored_publish_time(val, len);
+		if (pt > 0 && f->now_us > pt)
+			lathist_observe(&f->s->publish_to_deliver, (uint64_t) (f->now_us - pt));
+	}
 	d->attempt++;
 	d->owner = f->c;
 	d->delivered_ms = f->s->now_ms;
 	f->c->unacked++;
 	f->c->delivered++;
+	f->sub->delivered++;
+	f->s->delivered_total++;
 	f->want--;
 	f->bytes += len;
 }
@@ -133,7 +141,8 @@ pump_reliable(subs *s, subscription *sub)
 	consumer *c;
 	while ((c = sub->ops->pick(sub)) != NULL) {
 		size_t room = sub->window - c->unacked;
-		fill f = { .s = s, .sub = sub, .c = c, .want = c->fetch[0].max_records };
+		fill f = { .s = s, .sub = sub, .c = c, .want = c->fetch[0].max_records,
+			.now_us = sl_now_us() };
 		if (f.want > room)
 			f.want = room;
 		codec_deliver_reset(&s->frame);
@@ -215,13 +224,19 @@ static void
 pump_nonreliable(subs *s, subscription *sub)
 {
 	consumer *c;
+	int64_t now_us = sl_now_us();
 	while ((c = sub->ops->pick(sub)) != NULL) {
 		size_t n = c->fetch[0].max_records, bytes = 0;
 		codec_deliver_reset(&s->frame);
 		while (n > 0 && c->rlen > 0 && bytes < SUB_MAX_FRAME_BYTES) {
 			nr_msg *m = ring_pop(c);
 			if (codec_deliver_add(&s->frame, m->offset, 1, m->bytes, m->len) == SLUICE_OK) {
+				int64_t pt = codec_stored_publish_time(m->bytes, m->len);
+				if (pt > 0 && now_us > pt)
+					lathist_observe(&s->publish_to_deliver, (uint64_t) (now_us - pt));
 				c->delivered++;
+				sub->delivered++;
+				s->delivered_total++;
 				bytes += m->len;
 				n--;
 			}

@@ -8,6 +8,8 @@
 
 #include "cursor.h"
 #include "dispatch.h"
+#include "lathist.h"
+#include "rate.h"
 #include "strmap.h"
 #include "subs.h"
 #include "u64heap.h"
@@ -62,6 +64,8 @@ struct consumer {
 	size_t rcap;           /* ring slots: queue_size, more under block */
 	uint64_t dropped;      /* non-reliable: dropped for this consumer */
 	uint64_t delivered, acked;
+	uint64_t last_fetch_ms; /* loop time of its last fetch */
+	rate ack_rate;
 };
 
 struct subscription {
@@ -87,6 +91,8 @@ struct subscription {
 	int stalled;           /* watchdog saw lag and no room last tick */
 
 	uint64_t dropped, ignored_acks, redelivered;
+	uint64_t delivered, acked, nacked;
+	rate dispatch_rate, ack_rate;
 };
 
 /* Per topic: its subscriptions. */
@@ -105,7 +111,24 @@ struct subs {
 	size_t nsubs;
 	codec_deliver frame;   /* reused for every Deliver */
 	uint64_t now_ms;       /* loop time of the last call that knew it */
+	uint64_t delivered_total;
+	uint64_t last_rate_ms; /* when rates were last ticked */
+	lathist publish_to_deliver, deliver_to_ack;
 };
+
+/* subs.c, shared with manage.c and why.c */
+topic_subs   *subs_topic_entry(subs *s, tlog_topic *t, int create);
+subscription *subs_find(subs *s, tlog_topic *t, const char *name);
+/* Writes a new reliable subscription's definition durably. */
+sluice_err    subs_write_definition(subs *s, subscription *sub);
+subscription *subs_sub_alloc(tlog_topic *t, const char *name,
+    Sluice__SubType type, Sluice__SubMode mode, uint32_t window);
+void          subs_sub_free(subscription *sub);
+void          subs_link(subs *s, topic_subs *ts, subscription *sub);
+/* Removes the definition and cursor from RocksDB and frees sub. */
+sluice_err    subs_destroy_durably(subs *s, subscription *sub);
+/* The delivery holding the oldest unacked offset, or NULL. */
+delivery     *subs_oldest_unacked(subscription *sub, uint64_t *offset);
 
 /* deliver.c */
 void deliver_pump(subs *s, subscription *sub);

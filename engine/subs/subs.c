@@ -25,8 +25,8 @@ meta_key(char *buf, size_t n, char kind, const subscription *sub)
 	snprintf(buf, n, "%c/%u/%s", kind, tlog_topic_id(sub->topic), sub->name);
 }
 
-static topic_subs *
-topic_entry(subs *s, tlog_topic *t, int create)
+topic_subs *
+subs_topic_entry(subs *s, tlog_topic *t, int create)
 {
 	topic_subs *ts = strmap_get(s->by_topic, tlog_topic_name(t));
 	if (ts != NULL || !create)
@@ -49,8 +49,8 @@ free_delivery(uint64_t k, void *v, void *arg)
 	sl_free(v);
 }
 
-static void
-sub_free(subscription *sub)
+void
+subs_sub_free(subscription *sub)
 {
 	if (sub == NULL)
 		return;
@@ -64,8 +64,8 @@ sub_free(subscription *sub)
 	sl_free(sub);
 }
 
-static subscription *
-sub_alloc(tlog_topic *t, const char *name, Sluice__SubType type,
+subscription *
+subs_sub_alloc(tlog_topic *t, const char *name, Sluice__SubType type,
     Sluice__SubMode mode, uint32_t window)
 {
 	subscription *sub = sl_alloc(sizeof(*sub));
@@ -82,14 +82,14 @@ sub_alloc(tlog_topic *t, const char *name, Sluice__SubType type,
 	cursor_init(&sub->cur, 0);
 	if ((sub->name = sl_strdup(name)) == NULL ||
 	    u64map_alloc(&sub->deliveries) != SLUICE_OK) {
-		sub_free(sub);
+		subs_sub_free(sub);
 		return NULL;
 	}
 	return sub;
 }
 
-static void
-link_sub(subs *s, topic_subs *ts, subscription *sub)
+void
+subs_link(subs *s, topic_subs *ts, subscription *sub)
 {
 	sub->next = ts->subs;
 	ts->subs = sub;
@@ -101,7 +101,7 @@ link_sub(subs *s, topic_subs *ts, subscription *sub)
 static void
 unlink_sub(subs *s, subscription *sub)
 {
-	topic_subs *ts = topic_entry(s, sub->topic, 0);
+	topic_subs *ts = subs_topic_entry(s, sub->topic, 0);
 	if (ts == NULL)
 		return;
 	for (subscription **pp = &ts->subs; *pp != NULL; pp = &(*pp)->next) {
@@ -124,10 +124,16 @@ find_sub(topic_subs *ts, const char *name)
 	return NULL;
 }
 
+subscription *
+subs_find(subs *s, tlog_topic *t, const char *name)
+{
+	return find_sub(subs_topic_entry(s, t, 0), name);
+}
+
 /* ---- persistence ----------------------------------------------------- */
 
-static sluice_err
-write_definition(subs *s, subscription *sub)
+sluice_err
+subs_write_definition(subs *s, subscription *sub)
 {
 	Sluice__SubscriptionMeta m = SLUICE__SUBSCRIPTION_META__INIT;
 	m.name = sub->name;
@@ -266,13 +272,13 @@ load_definition(void *arg, const void *k, size_t klen, const void *v, size_t vle
 	tlog_topic *t;
 	sluice_err rv = tlog_topic_find(s->log, m->topic, &t);
 	if (rv == SLUICE_OK) {
-		topic_subs *ts = topic_entry(s, t, 1);
-		subscription *sub = sub_alloc(t, m->name, m->type, m->mode, m->window);
+		topic_subs *ts = subs_topic_entry(s, t, 1);
+		subscription *sub = subs_sub_alloc(t, m->name, m->type, m->mode, m->window);
 		if (ts == NULL || sub == NULL) {
-			sub_free(sub);
+			subs_sub_free(sub);
 			rv = SLUICE_ENOMEM;
 		} else {
-			link_sub(s, ts, sub);
+			subs_link(s, ts, sub);
 		}
 	} else {
 		sl_warn("subscription %s: its topic %s is gone; ignored", m->name, m->topic);
@@ -358,7 +364,7 @@ free_topic_subs(void *val, void *arg)
 	topic_subs *ts = val;
 	while (ts->subs != NULL) {
 		subscription *next = ts->subs->next;
-		sub_free(ts->subs);
+		subs_sub_free(ts->subs);
 		ts->subs = next;
 	}
 	sl_free(ts);
@@ -470,7 +476,7 @@ static sluice_err
 create_sub(subs *s, topic_subs *ts, tlog_topic *t, const Sluice__Subscribe *req,
     uint32_t window, subscription **out)
 {
-	subscription *sub = sub_alloc(t, req->subscription, req->type, req->mode, window);
+	subscription *sub = subs_sub_alloc(t, req->subscription, req->type, req->mode, window);
 	if (sub == NULL)
 		return SLUICE_ENOMEM;
 	sub->overflow = req->overflow;
@@ -479,14 +485,14 @@ create_sub(subs *s, topic_subs *ts, tlog_topic *t, const Sluice__Subscribe *req,
 	sluice_err rv = SLUICE_OK;
 	if (req->mode == SLUICE__SUB_MODE__MODE_RELIABLE) {
 		start_position(sub, req);
-		if ((rv = write_definition(s, sub)) != SLUICE_OK) {
-			sub_free(sub);
+		if ((rv = subs_write_definition(s, sub)) != SLUICE_OK) {
+			subs_sub_free(sub);
 			return rv;
 		}
 		sl_info("subscription %s on %s created (%s, from offset %llu)", sub->name,
 		    tlog_topic_name(t), sub->ops->name, (unsigned long long) sub->cur.floor);
 	}
-	link_sub(s, ts, sub);
+	subs_link(s, ts, sub);
 	*out = sub;
 	return SLUICE_OK;
 }
@@ -495,7 +501,27 @@ static void
 destroy_sub(subs *s, subscription *sub)
 {
 	unlink_sub(s, sub);
-	sub_free(sub);
+	subs_sub_free(sub);
+}
+
+sluice_err
+subs_destroy_durably(subs *s, subscription *sub)
+{
+	char key[300];
+	sluice_err rv;
+	meta_key(key, sizeof(key), 'u', sub);
+	rv = tlog_meta_write_sync(s->log, key, strlen(key), NULL, 0);
+	meta_key(key, sizeof(key), 'c', sub);
+	if (rv == SLUICE_OK)
+		rv = tlog_meta_write_sync(s->log, key, strlen(key), NULL, 0);
+	if (rv != SLUICE_OK)
+		return rv; /* still defined on disk: keep it in memory too */
+	sl_event(SL_LOG_INFO, "subscription_delete",
+	    SL_FIELDS(SL_STR("topic", tlog_topic_name(sub->topic)),
+	        SL_STR("subscription", sub->name)),
+	    "subscription %s on %s deleted", sub->name, tlog_topic_name(sub->topic));
+	destroy_sub(s, sub);
+	return SLUICE_OK;
 }
 
 sluice_err
@@ -514,7 +540,7 @@ subs_attach(subs *s, tlog_topic *t, const Sluice__Subscribe *req, void *owner,
 		snprintf(detail, dlen, "window must be 1..65535 and type, mode and overflow known");
 		return SLUICE_EINVAL;
 	}
-	topic_subs *ts = topic_entry(s, t, 1);
+	topic_subs *ts = subs_topic_entry(s, t, 1);
 	if (ts == NULL)
 		return SLUICE_ENOMEM;
 	subscription *sub = find_sub(ts, req->subscription);
@@ -541,6 +567,7 @@ subs_attach(subs *s, tlog_topic *t, const Sluice__Subscribe *req, void *owner,
 	c->sub = sub;
 	c->owner = owner;
 	c->priority = req->priority;
+	c->last_fetch_ms = s->now_ms; /* idle counts from the attach */
 	if ((rv = sub->ops->attach(sub, c)) != SLUICE_OK) {
 		snprintf(detail, dlen, "subscription '%s' is exclusive and already has a "
 		    "consumer", sub->name);
@@ -619,16 +646,8 @@ subs_detach(subs *s, consumer *c, int delete_sub)
 			destroy_sub(s, sub);
 		return SLUICE_OK;
 	}
-	if (delete_sub) {
-		char key[300];
-		meta_key(key, sizeof(key), 'u', sub);
-		tlog_meta_write_sync(s->log, key, strlen(key), NULL, 0);
-		meta_key(key, sizeof(key), 'c', sub);
-		tlog_meta_write_sync(s->log, key, strlen(key), NULL, 0);
-		sl_info("subscription %s on %s deleted", sub->name, tlog_topic_name(sub->topic));
-		destroy_sub(s, sub);
-		return SLUICE_OK;
-	}
+	if (delete_sub)
+		return subs_destroy_durably(s, sub);
 	deliver_pump(s, sub); /* the others take what c left */
 	return SLUICE_OK;
 }
@@ -639,6 +658,7 @@ subs_fetch(subs *s, consumer *c, void *fetch_ctx, uint32_t max_records,
 {
 	if (max_records > c->sub->window)
 		max_records = c->sub->window;
+	c->last_fetch_ms = s->now_ms;
 	c->fetch[c->nfetch++] = (parked_fetch) { fetch_ctx, max_records, deadline_ms };
 	if (c->nfetch > SUB_MAX_FETCHES) {
 		deliver_answer_empty(s, c, c->nfetch - 1);
@@ -650,7 +670,8 @@ subs_fetch(subs *s, consumer *c, void *fetch_ctx, uint32_t max_records,
 /* ---- acks -------------------------------------------------------------- */
 
 static void
-ack_one(subscription *sub, uint64_t off, uint32_t *applied, uint32_t *ignored)
+ack_one(subscription *sub, uint64_t off, uint32_t *applied, uint32_t *ignored,
+    uint64_t now_ms, lathist *lat)
 {
 	int fresh = 0;
 	delivery *d = u64map_get(sub->deliveries, off);
@@ -664,8 +685,11 @@ ack_one(subscription *sub, uint64_t off, uint32_t *applied, uint32_t *ignored)
 	if (d->owner != NULL) {
 		d->owner->unacked--;
 		d->owner->acked++;
+		if (d->delivered_ms != 0 && now_ms >= d->delivered_ms)
+			lathist_observe(lat, (now_ms - d->delivered_ms) * 1000);
 	}
 	sl_free(u64map_del(sub->deliveries, off));
+	sub->acked++;
 	sub->dirty = 1;
 	(*applied)++;
 }
@@ -682,6 +706,7 @@ nack_one(subscription *sub, consumer *c, uint64_t off, uint32_t *applied,
 	}
 	d->owner = NULL;
 	c->unacked--;
+	sub->nacked++;
 	(*applied)++;
 }
 
@@ -718,6 +743,7 @@ ack_cumulative(subscription *sub, uint64_t upto, uint32_t *applied)
 	}
 	if (upto + 1 > sub->cur.floor) {
 		*applied += (uint32_t) (upto + 1 - sub->cur.floor);
+		sub->acked += upto + 1 - sub->cur.floor;
 		cursor_ack_below(&sub->cur, upto + 1);
 		sub->dirty = 1;
 	}
@@ -744,7 +770,7 @@ subs_ack(subs *s, consumer *c, const Sluice__AckRange *const *ranges,
 			continue;
 		}
 		for (uint64_t off = first; off <= last; off++)
-			ack_one(sub, off, applied, ignored);
+			ack_one(sub, off, applied, ignored, s->now_ms, &s->deliver_to_ack);
 	}
 	if (has_cumulative)
 		ack_cumulative(sub, cumulative, applied);
@@ -766,7 +792,7 @@ subs_ack(subs *s, consumer *c, const Sluice__AckRange *const *ranges,
 int
 subs_topic_wants_messages(subs *s, tlog_topic *t)
 {
-	topic_subs *ts = topic_entry(s, t, 0);
+	topic_subs *ts = subs_topic_entry(s, t, 0);
 	return ts != NULL && ts->nonreliable > 0;
 }
 
@@ -795,7 +821,7 @@ void
 subs_on_commit(subs *s, tlog_topic *t, Sluice__Message *const *msgs, size_t n,
     uint64_t base, int64_t publish_time_us)
 {
-	topic_subs *ts = topic_entry(s, t, 0);
+	topic_subs *ts = subs_topic_entry(s, t, 0);
 	if (ts == NULL || ts->nonreliable == 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -818,7 +844,7 @@ subs_on_commit(subs *s, tlog_topic *t, Sluice__Message *const *msgs, size_t n,
 void
 subs_wake(subs *s, tlog_topic *t)
 {
-	topic_subs *ts = topic_entry(s, t, 0);
+	topic_subs *ts = subs_topic_entry(s, t, 0);
 	for (subscription *sub = ts ? ts->subs : NULL; sub != NULL; sub = sub->next)
 		if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE && sub->nconsumers > 0)
 			deliver_pump(s, sub);
@@ -867,12 +893,34 @@ find_oldest(uint64_t off, void *v, void *arg)
 	}
 }
 
+delivery *
+subs_oldest_unacked(subscription *sub, uint64_t *offset)
+{
+	oldest_walk w = { 0, NULL };
+	if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE)
+		u64map_foreach(sub->deliveries, find_oldest, &w);
+	*offset = w.off;
+	return w.d;
+}
+
+/* Rates move once a second; the watchdog ticks them. */
+static void
+tick_rates(subscription *sub, uint64_t now_ms)
+{
+	rate_tick(&sub->dispatch_rate, sub->delivered, now_ms);
+	rate_tick(&sub->ack_rate, sub->acked, now_ms);
+	for (consumer *c = sub->consumers; c != NULL; c = c->next)
+		rate_tick(&c->ack_rate, c->acked, now_ms);
+}
+
 static void
 watch_topic(void *val, void *arg)
 {
 	topic_subs *ts = val;
 	subs *s = arg;
 	for (subscription *sub = ts->subs; sub != NULL; sub = sub->next) {
+		if (s->now_ms - s->last_rate_ms >= 1000)
+			tick_rates(sub, s->now_ms);
 		if (sub->mode != SLUICE__SUB_MODE__MODE_RELIABLE || sub->nconsumers == 0)
 			continue;
 		uint64_t head = tlog_topic_head(sub->topic);
@@ -910,6 +958,8 @@ subs_watchdog(subs *s, uint64_t now_ms)
 {
 	s->now_ms = now_ms;
 	strmap_foreach(s->by_topic, watch_topic, s);
+	if (now_ms - s->last_rate_ms >= 1000)
+		s->last_rate_ms = now_ms;
 }
 
 size_t
@@ -922,7 +972,7 @@ subs_count(const subs *s)
 int
 subs_topic_blocked(subs *s, tlog_topic *t)
 {
-	topic_subs *ts = topic_entry(s, t, 0);
+	topic_subs *ts = subs_topic_entry(s, t, 0);
 	if (ts == NULL || ts->nonreliable == 0)
 		return 0;
 	for (subscription *sub = ts->subs; sub != NULL; sub = sub->next)
@@ -935,39 +985,130 @@ uint64_t
 subs_topic_min_floor(subs *s, tlog_topic *t)
 {
 	uint64_t floor = UINT64_MAX;
-	topic_subs *ts = topic_entry(s, t, 0);
+	topic_subs *ts = subs_topic_entry(s, t, 0);
 	for (subscription *sub = ts ? ts->subs : NULL; sub != NULL; sub = sub->next)
 		if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE && sub->cur.floor < floor)
 			floor = sub->cur.floor;
 	return floor;
 }
 
+static uint64_t
+queued_nr(const subscription *sub)
+{
+	uint64_t n = 0;
+	for (consumer *c = sub->consumers; c != NULL; c = c->next)
+		n += c->rlen;
+	return n;
+}
+
 sluice_err
 subs_get_stats(subs *s, tlog_topic *t, const char *name, uint64_t now_ms,
     subs_stats *out)
 {
-	subscription *sub = find_sub(topic_entry(s, t, 0), name);
+	subscription *sub = subs_find(s, t, name);
 	if (sub == NULL)
-		return SLUICE_ENOTOPIC;
+		return SLUICE_ENOSUB;
 	memset(out, 0, sizeof(*out));
 	out->dispatcher = sub->ops->name;
+	out->type = sub->type;
+	out->mode = sub->mode;
+	out->window = sub->window;
 	out->consumers = sub->nconsumers;
 	out->head = tlog_topic_head(t);
+	out->delivered = sub->delivered;
+	out->acked = sub->acked;
+	out->nacked = sub->nacked;
 	out->redelivered = sub->redelivered;
 	out->dropped = sub->dropped;
 	out->ignored_acks = sub->ignored_acks;
-	if (sub->mode != SLUICE__SUB_MODE__MODE_RELIABLE)
+	out->dispatch_rate = sub->dispatch_rate.per_sec;
+	out->ack_rate = sub->ack_rate.per_sec;
+	if (sub->mode != SLUICE__SUB_MODE__MODE_RELIABLE) {
+		out->queued = queued_nr(sub);
+		out->backlog = out->queued;
 		return SLUICE_OK;
+	}
 	out->floor = sub->cur.floor;
 	out->lag = out->head > out->floor ? out->head - out->floor : 0;
+	uint64_t acked_above = cursor_acked_count(&sub->cur);
+	out->backlog = out->lag > acked_above ? out->lag - acked_above : 0;
 	out->ack_holes = cursor_holes(&sub->cur);
 	for (consumer *c = sub->consumers; c != NULL; c = c->next)
 		out->unacked += c->unacked;
-	oldest_walk w = { 0, NULL };
-	u64map_foreach(sub->deliveries, find_oldest, &w);
-	if (w.d != NULL) {
-		out->oldest_unacked_offset = w.off;
-		out->oldest_unacked_ms = now_ms - w.d->delivered_ms;
+	uint64_t off;
+	delivery *d = subs_oldest_unacked(sub, &off);
+	if (d != NULL) {
+		out->oldest_unacked_offset = off;
+		out->oldest_unacked_ms = now_ms > d->delivered_ms ? now_ms - d->delivered_ms : 0;
 	}
 	return SLUICE_OK;
+}
+
+void
+subs_list(subs *s, tlog_topic *t, void (*fn)(void *arg, const char *name),
+    void *arg)
+{
+	topic_subs *ts = subs_topic_entry(s, t, 0);
+	for (subscription *sub = ts ? ts->subs : NULL; sub != NULL; sub = sub->next)
+		fn(arg, sub->name);
+}
+
+void
+subs_topic_gone(subs *s, tlog_topic *t)
+{
+	topic_subs *ts = subs_topic_entry(s, t, 0);
+	if (ts == NULL || ts->subs != NULL)
+		return;
+	strmap_del(s->by_topic, tlog_topic_name(t));
+	sl_free(ts);
+}
+
+size_t
+subs_topic_count(subs *s, tlog_topic *t)
+{
+	size_t n = 0;
+	topic_subs *ts = subs_topic_entry(s, t, 0);
+	for (subscription *sub = ts ? ts->subs : NULL; sub != NULL; sub = sub->next)
+		n++;
+	return n;
+}
+
+sluice_err
+subs_consumers(subs *s, tlog_topic *t, const char *name,
+    void (*fn)(void *arg, const subs_consumer_info *ci), void *arg)
+{
+	subscription *sub = subs_find(s, t, name);
+	if (sub == NULL)
+		return SLUICE_ENOSUB;
+	for (consumer *c = sub->consumers; c != NULL; c = c->next) {
+		subs_consumer_info ci = {
+			.id = c->id,
+			.name = c->name,
+			.owner = c->owner,
+			.active = sub->ops->is_active(sub, c),
+			.window = sub->window,
+			.unacked = sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE
+			    ? c->unacked : (uint32_t) c->rlen,
+			.delivered = c->delivered,
+			.acked = c->acked,
+			.ack_rate = c->ack_rate.per_sec,
+			.parked_fetches = (uint32_t) c->nfetch,
+			.last_fetch_ms = c->last_fetch_ms,
+		};
+		fn(arg, &ci);
+	}
+	return SLUICE_OK;
+}
+
+void
+subs_get_latency(const subs *s, subs_latency *out)
+{
+	out->publish_to_deliver = &s->publish_to_deliver;
+	out->deliver_to_ack = &s->deliver_to_ack;
+}
+
+uint64_t
+subs_delivered_total(const subs *s)
+{
+	return s->delivered_total;
 }

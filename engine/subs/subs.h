@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "codec.h"
+#include "lathist.h"
 #include "tlog.h"
 
 typedef struct subs subs;
@@ -104,20 +105,115 @@ uint64_t subs_topic_min_floor(subs *s, tlog_topic *t);
 /* What an operator (and `subs why`) needs to know of one subscription. */
 typedef struct {
 	const char *dispatcher;   /* e.g. "reliable-shared" */
+	Sluice__SubType type;
+	Sluice__SubMode mode;
+	uint32_t window;
 	size_t consumers;
 	uint64_t head;            /* the topic's next offset */
 	uint64_t floor;           /* every offset below is acked */
 	uint64_t lag;             /* head - floor, messages */
+	uint64_t backlog;         /* lag minus what is acked above the floor */
 	uint64_t unacked;         /* delivered, not yet acked */
 	uint64_t oldest_unacked_ms; /* age of the oldest unacked delivery */
 	uint64_t oldest_unacked_offset;
 	size_t ack_holes;
+	uint64_t delivered, acked, nacked; /* since the broker started */
 	uint64_t redelivered, dropped, ignored_acks;
+	uint64_t queued;          /* non-reliable: messages waiting in queues */
+	double dispatch_rate, ack_rate; /* per second, ~10 s average */
 } subs_stats;
 
-/* SLUICE_ENOTOPIC when t has no subscription of that name. */
+/* SLUICE_ENOSUB when t has no subscription of that name. */
 sluice_err subs_get_stats(subs *s, tlog_topic *t, const char *name,
     uint64_t now_ms, subs_stats *out);
+
+/* Calls fn with the name of each subscription of t (in no set order). */
+void subs_list(subs *s, tlog_topic *t, void (*fn)(void *arg, const char *name),
+    void *arg);
+/* t is about to be deleted and has no subscriptions left: forget it. */
+void subs_topic_gone(subs *s, tlog_topic *t);
+/* Subscriptions of t. */
+size_t subs_topic_count(subs *s, tlog_topic *t);
+
+/* One consumer as `consumers list` shows it. */
+typedef struct {
+	uint64_t id;
+	const char *name;
+	void *owner;              /* the broker's session */
+	int active;
+	uint32_t window;
+	uint32_t unacked;
+	uint64_t delivered, acked;
+	double ack_rate;
+	uint32_t parked_fetches;
+	uint64_t last_fetch_ms;   /* loop time of its last fetch; 0: never */
+} subs_consumer_info;
+
+/* Calls fn for each consumer of subscription name on t. SLUICE_ENOSUB. */
+sluice_err subs_consumers(subs *s, tlog_topic *t, const char *name,
+    void (*fn)(void *arg, const subs_consumer_info *ci), void *arg);
+
+/*
+ * Operator actions (manage.c). Each returns SLUICE_ENOSUB for an unknown
+ * subscription and leaves a reason in detail on other errors. Cursor
+ * changes reach RocksDB with the next cursor flush (or clean stop).
+ */
+/* A reliable subscription without consumers, starting at offset (clamped
+ * to the topic's kept range), with window (0: the default). SLUICE_EEXISTS
+ * when it exists. */
+sluice_err subs_create(subs *s, tlog_topic *t, const char *name,
+    Sluice__SubType type, Sluice__SubMode mode, uint64_t offset,
+    uint32_t window, char *detail, size_t dlen);
+/* Deletes a subscription and its cursor; SLUICE_EINUSE while consumers
+ * are attached. */
+sluice_err subs_delete(subs *s, tlog_topic *t, const char *name,
+    char *detail, size_t dlen);
+/* Moves the cursor: everything below offset counts as acked, everything
+ * at or above it as never delivered (unacked deliveries are forgotten:
+ * their acks will be ignored). Attached consumers continue from there. */
+sluice_err subs_reset(subs *s, tlog_topic *t, const char *name,
+    uint64_t offset, char *detail, size_t dlen);
+/* Acks the next n unacked messages from the floor up; *skipped says how
+ * many there were. */
+sluice_err subs_skip(subs *s, tlog_topic *t, const char *name, uint64_t n,
+    uint64_t *skipped, char *detail, size_t dlen);
+
+/* Why a subscription is not progressing (why.c). */
+typedef enum {
+	SUBS_WHY_PROGRESSING,   /* delivering; nothing in the way */
+	SUBS_WHY_CAUGHT_UP,     /* nothing to deliver */
+	SUBS_WHY_NO_CONSUMERS,  /* a backlog and nobody attached */
+	SUBS_WHY_WINDOW_FULL,   /* every consumer holds a full window */
+	SUBS_WHY_NOT_DRAINING,  /* consumers have room but are not fetching */
+	SUBS_WHY_BLOCKED_BY_POLICY, /* reserved for failure policies */
+	SUBS_WHY_COUNT
+} subs_why_code;
+
+typedef struct {
+	subs_why_code code;
+	uint64_t consumer_id;     /* window_full/not_draining: the one to look at */
+	const char *consumer_name; /* borrowed until the next engine call */
+	uint64_t offset;          /* window_full: the oldest unacked offset */
+	uint64_t age_ms;          /* ... unacked this long; not_draining: idle */
+	uint64_t backlog;
+	size_t consumers;
+	char sentence[320];       /* one line for humans */
+} subs_why;
+
+/* Stable snake_case names of the codes ("window_full"...). */
+const char *subs_why_name(subs_why_code code);
+sluice_err subs_explain(subs *s, tlog_topic *t, const char *name,
+    uint64_t now_ms, subs_why *out);
+
+/* Broker-wide latency histograms kept by the engine. */
+typedef struct {
+	const lathist *publish_to_deliver; /* first deliveries only */
+	const lathist *deliver_to_ack;
+} subs_latency;
+void subs_get_latency(const subs *s, subs_latency *out);
+/* Deliveries since start (all subscriptions, redeliveries included). */
+uint64_t subs_delivered_total(const subs *s);
+
 /* Number of subscriptions. */
 size_t subs_count(const subs *s);
 #endif

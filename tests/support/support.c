@@ -110,6 +110,17 @@ spawn(broker_proc *bp)
 	argv[n++] = bp->url;
 	argv[n++] = "--data";
 	argv[n++] = bp->data;
+	/* The metrics endpoint's default port is fixed: test brokers run in
+	 * parallel, so they serve metrics only when a test asks (with the
+	 * flag or a config file). */
+	int metrics = 0;
+	for (int i = 0; saved_extra[i] != NULL; i++)
+		metrics |= strcmp(saved_extra[i], "--metrics-listen") == 0 ||
+		    strcmp(saved_extra[i], "--config") == 0;
+	if (!metrics) {
+		argv[n++] = "--metrics-listen";
+		argv[n++] = "off";
+	}
 	for (int i = 0; saved_extra[i] != NULL && n < 46; i++)
 		argv[n++] = saved_extra[i];
 	argv[n] = NULL;

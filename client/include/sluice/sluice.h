@@ -65,7 +65,9 @@ extern "C" {
 	X(ECONSUMERBUSY, 211, "consumer busy: the subscription is exclusive") \
 	X(ESUBMISMATCH, 212, "subscription exists with another type or mode") \
 	X(ENOCONSUMER, 213, "no such consumer")                              \
-	X(ENOTSUPP, 214, "not supported for this subscription type")
+	X(ENOTSUPP, 214, "not supported for this subscription type")         \
+	X(ENOSUB, 215, "no such subscription")                               \
+	X(EINUSE, 216, "in use: remove what depends on it first")
 
 typedef enum {
 #define SLUICE_ERR_ENUM(name, val, text) SLUICE_##name = val,
@@ -237,6 +239,7 @@ typedef enum {
 } sluice_sub_mode;
 
 typedef enum {
+	SLUICE_OVERFLOW_DEFAULT = -1, /* the broker's default (not on the wire) */
 	SLUICE_DROP_NEWEST = 0,
 	SLUICE_DROP_OLDEST = 1,
 	SLUICE_BLOCK = 2         /* the publisher waits */
@@ -249,10 +252,12 @@ typedef enum {
 } sluice_start;
 
 /*
- * Consumer options, defaults: exclusive, reliable, window 1000, a new
+ * Consumer options, defaults: exclusive, reliable, the broker's default
+ * window (subscriptions.defaults.window, 1000 unless configured), a new
  * subscription starts at the latest offset, consumer name "libsluice",
- * priority 0, non-reliable overflow drop_newest with a queue of the
- * window's size.
+ * priority 0, non-reliable overflow SLUICE_OVERFLOW_DEFAULT (the broker's
+ * subscriptions.defaults.overflow, drop_newest unless configured) with
+ * queue size 0 (the broker's default, normally the window's size).
  */
 SLUICE_API sluice_err sluice_consumer_opts_alloc(sluice_consumer_opts **out);
 SLUICE_API void sluice_consumer_opts_free(sluice_consumer_opts *co);
@@ -269,7 +274,9 @@ SLUICE_API sluice_err sluice_consumer_opts_set_name(
     sluice_consumer_opts *co, const char *name);
 SLUICE_API sluice_err sluice_consumer_opts_set_priority(
     sluice_consumer_opts *co, int32_t priority);
-/* Non-reliable only: per-consumer queue bound and what a full one does. */
+/* Non-reliable only: per-consumer queue bound (0: the broker's default)
+ * and what a full one does; SLUICE_OVERFLOW_DEFAULT leaves that to the
+ * broker's configuration. */
 SLUICE_API sluice_err sluice_consumer_opts_set_overflow(
     sluice_consumer_opts *co, sluice_overflow overflow, uint32_t queue_size);
 

@@ -129,7 +129,7 @@ Test(subs_engine, lag_and_oldest_unacked_follow_deliveries_and_acks)
 	cr_assert_eq(st.ack_holes, 1);
 	cr_assert_eq(st.unacked, 4);
 	cr_assert_eq(st.oldest_unacked_offset, 5);
-	cr_assert_eq(subs_get_stats(s, t, "nope", 0, &st), SLUICE_ENOTOPIC);
+	cr_assert_eq(subs_get_stats(s, t, "nope", 0, &st), SLUICE_ENOSUB);
 	subs_close(s);
 	tlog_close(l);
 }
@@ -203,6 +203,190 @@ Test(subs_engine, a_failed_cursor_write_is_written_again_by_the_next_flush)
 	subs_stats st;
 	cr_assert_eq(subs_get_stats(s, t, "s", 0, &st), SLUICE_OK);
 	cr_assert_eq(st.floor, 6, "the acks of the failed write were lost");
+	subs_close(s);
+	tlog_close(l);
+}
+
+/* ---- operator actions (manage.c) and why (why.c) ---- */
+
+static void
+persist_all(tlog *l, subs *s)
+{
+	tlog_batch *b;
+	cr_assert_eq(tlog_batch_alloc(l, &b), SLUICE_OK);
+	subs_persist(s, b, 1);
+	tlog_batch_seal(b);
+	cr_assert_eq(tlog_batch_write(b, 1), SLUICE_OK);
+	tlog_batch_done(b, SLUICE_OK);
+	tlog_batch_free(b);
+}
+
+Test(subs_engine, created_subscription_starts_where_asked_and_survives_reopen)
+{
+	tlog *l;
+	subs *s;
+	tlog_topic *t;
+	char detail[256] = "";
+	open_all(&l, &s);
+	cr_assert_eq(tlog_topic_create(l, "t", 0, 0, &t), SLUICE_OK);
+	publish(l, s, t, 20);
+	cr_assert_eq(subs_create(s, t, "s", SLUICE__SUB_TYPE__SUB_SHARED,
+	    SLUICE__SUB_MODE__MODE_RELIABLE, 12, 0, detail, sizeof(detail)), SLUICE_OK, "%s", detail);
+	cr_assert_eq(subs_create(s, t, "s", SLUICE__SUB_TYPE__SUB_SHARED,
+	    SLUICE__SUB_MODE__MODE_RELIABLE, 0, 0, detail, sizeof(detail)), SLUICE_EEXISTS);
+	cr_assert_eq(subs_create(s, t, "nr", SLUICE__SUB_TYPE__SUB_SHARED,
+	    SLUICE__SUB_MODE__MODE_NON_RELIABLE, 0, 0, detail, sizeof(detail)), SLUICE_EINVAL);
+	cr_assert(strstr(detail, "non-reliable") != NULL, "%s", detail);
+	subs_stats st;
+	cr_assert_eq(subs_get_stats(s, t, "s", 0, &st), SLUICE_OK);
+	cr_assert_eq(st.floor, 12);
+	cr_assert_eq(st.backlog, 8);
+	persist_all(l, s);
+	subs_close(s);
+	tlog_close(l);
+
+	open_all(&l, &s);
+	cr_assert_eq(tlog_topic_find(l, "t", &t), SLUICE_OK);
+	cr_assert_eq(subs_get_stats(s, t, "s", 0, &st), SLUICE_OK);
+	cr_assert_eq(st.floor, 12);
+	ngot = 0;
+	Sluice__Subscribe req = SLUICE__SUBSCRIBE__INIT;
+	req.topic = (char *) "t";
+	req.subscription = (char *) "s";
+	req.type = SLUICE__SUB_TYPE__SUB_SHARED;
+	req.consumer_name = (char *) "unit";
+	consumer *c;
+	cr_assert_eq(subs_attach(s, t, &req, NULL, &c, detail, sizeof(detail)), SLUICE_OK);
+	subs_fetch(s, c, NULL, 100, 1000);
+	cr_assert_eq(ngot, 8);
+	cr_assert_eq(got[0], 12, "delivery starts at the created position");
+	cr_assert_eq(subs_delete(s, t, "s", detail, sizeof(detail)), SLUICE_EINUSE);
+	cr_assert_eq(subs_detach(s, c, 0), SLUICE_OK);
+	cr_assert_eq(subs_delete(s, t, "s", detail, sizeof(detail)), SLUICE_OK);
+	cr_assert_eq(subs_get_stats(s, t, "s", 0, &st), SLUICE_ENOSUB);
+	subs_close(s);
+	tlog_close(l);
+
+	open_all(&l, &s);
+	cr_assert_eq(tlog_topic_find(l, "t", &t), SLUICE_OK);
+	cr_assert_eq(subs_get_stats(s, t, "s", 0, &st), SLUICE_ENOSUB, "deleted durably");
+	subs_close(s);
+	tlog_close(l);
+}
+
+Test(subs_engine, reset_and_skip_move_the_cursor_and_consumers_follow)
+{
+	tlog *l;
+	subs *s;
+	tlog_topic *t;
+	char detail[256] = "";
+	open_all(&l, &s);
+	cr_assert_eq(tlog_topic_create(l, "t", 0, 0, &t), SLUICE_OK);
+	publish(l, s, t, 50);
+	ngot = 0;
+	consumer *c = attach(s, t, SLUICE__SUB_TYPE__SUB_EXCLUSIVE, 5);
+	subs_fetch(s, c, NULL, 100, 1000);
+	cr_assert_eq(ngot, 5);
+	cr_assert_eq(ack(s, c, 0, 4), 5);
+	/* Skip 10 from the floor (5): offsets 5..14 count as acked, including
+	 * what the consumer holds unacked. */
+	uint64_t skipped;
+	cr_assert_eq(subs_skip(s, t, "s", 10, &skipped, detail, sizeof(detail)), SLUICE_OK);
+	cr_assert_eq(skipped, 10);
+	subs_stats st;
+	cr_assert_eq(subs_get_stats(s, t, "s", 0, &st), SLUICE_OK);
+	cr_assert_eq(st.floor, 15);
+	cr_assert_eq(st.backlog, 35);
+	/* Reset back to 2: 2..49 are to be delivered again, in order. */
+	cr_assert_eq(subs_reset(s, t, "s", 2, detail, sizeof(detail)), SLUICE_OK);
+	cr_assert_eq(subs_get_stats(s, t, "s", 0, &st), SLUICE_OK);
+	cr_assert_eq(st.floor, 2);
+	cr_assert_eq(st.backlog, 48);
+	ngot = 0;
+	subs_fetch(s, c, NULL, 100, 1000);
+	cr_assert_geq(ngot, 1);
+	cr_assert_eq(got[0], 2, "after the reset delivery restarts at its offset");
+	/* Skipping past the end stops at the head. */
+	cr_assert_eq(subs_skip(s, t, "s", 1000, &skipped, detail, sizeof(detail)), SLUICE_OK);
+	cr_assert_eq(skipped, 48);
+	cr_assert_eq(subs_get_stats(s, t, "s", 0, &st), SLUICE_OK);
+	cr_assert_eq(st.backlog, 0);
+	cr_assert_eq(subs_reset(s, t, "nope", 0, detail, sizeof(detail)), SLUICE_ENOSUB);
+	subs_close(s);
+	tlog_close(l);
+}
+
+Test(subs_engine, why_names_the_reason_and_its_evidence)
+{
+	tlog *l;
+	subs *s;
+	tlog_topic *t;
+	char detail[256] = "";
+	subs_why w;
+	open_all(&l, &s);
+	cr_assert_eq(tlog_topic_create(l, "t", 0, 0, &t), SLUICE_OK);
+	cr_assert_eq(subs_create(s, t, "s", SLUICE__SUB_TYPE__SUB_EXCLUSIVE,
+	    SLUICE__SUB_MODE__MODE_RELIABLE, 0, 0, detail, sizeof(detail)), SLUICE_OK);
+	cr_assert_eq(subs_explain(s, t, "s", 0, &w), SLUICE_OK);
+	cr_assert_eq(w.code, SUBS_WHY_CAUGHT_UP, "%s", w.sentence);
+	publish(l, s, t, 3);
+	cr_assert_eq(subs_explain(s, t, "s", 0, &w), SLUICE_OK);
+	cr_assert_eq(w.code, SUBS_WHY_NO_CONSUMERS, "%s", w.sentence);
+	cr_assert_eq(w.backlog, 3);
+	cr_assert_str_eq(subs_why_name(w.code), "no_consumers");
+	/* The window is the subscription's: recreate it with a window of 1. */
+	cr_assert_eq(subs_delete(s, t, "s", detail, sizeof(detail)), SLUICE_OK);
+	ngot = 0;
+	consumer *c = attach(s, t, SLUICE__SUB_TYPE__SUB_EXCLUSIVE, 1);
+	cr_assert_eq(subs_explain(s, t, "s", 0, &w), SLUICE_OK);
+	cr_assert_eq(w.code, SUBS_WHY_NOT_DRAINING, "attached but never fetched: %s", w.sentence);
+	subs_fetch(s, c, NULL, 1, 1000);
+	cr_assert_eq(ngot, 1);
+	cr_assert_eq(subs_explain(s, t, "s", 7000, &w), SLUICE_OK);
+	cr_assert_eq(w.code, SUBS_WHY_WINDOW_FULL, "%s", w.sentence);
+	cr_assert_eq(w.offset, 0);
+	cr_assert_eq(w.age_ms, 7000);
+	cr_assert_str_eq(w.consumer_name, "unit");
+	cr_assert(strstr(w.sentence, "offset 0") != NULL, "%s", w.sentence);
+	cr_assert_eq(ack(s, c, 0, 0), 1);
+	cr_assert_eq(ack(s, c, 1, 1), 0, "offset 1 not delivered yet: nothing to ack");
+	subs_close(s);
+	tlog_close(l);
+}
+
+Test(subs_engine, offset_at_time_finds_the_first_message_at_or_after)
+{
+	tlog *l;
+	subs *s;
+	tlog_topic *t;
+	open_all(&l, &s);
+	cr_assert_eq(tlog_topic_create(l, "t", 0, 0, &t), SLUICE_OK);
+	Sluice__Message m = SLUICE__MESSAGE__INIT, *ptrs[] = { &m, &m };
+	tlog_batch *b;
+	cr_assert_eq(tlog_batch_alloc(l, &b), SLUICE_OK);
+	for (int64_t i = 0; i < 10; i++) {
+		uint64_t base;
+		/* offsets 2i, 2i+1 published at time 1000 + 100 i */
+		cr_assert_eq(tlog_batch_append(b, t, ptrs, 2, 1000 + 100 * i, &base), SLUICE_OK);
+		tlog_batch_seal(b);
+		cr_assert_eq(tlog_batch_write(b, 0), SLUICE_OK);
+		tlog_batch_done(b, SLUICE_OK);
+	}
+	tlog_batch_free(b);
+	uint64_t off;
+	cr_assert_eq(tlog_offset_at_time(l, t, 0, &off), SLUICE_OK);
+	cr_assert_eq(off, 0);
+	cr_assert_eq(tlog_offset_at_time(l, t, 1000, &off), SLUICE_OK);
+	cr_assert_eq(off, 0);
+	cr_assert_eq(tlog_offset_at_time(l, t, 1001, &off), SLUICE_OK);
+	cr_assert_eq(off, 2);
+	cr_assert_eq(tlog_offset_at_time(l, t, 1500, &off), SLUICE_OK);
+	cr_assert_eq(off, 10);
+	cr_assert_eq(tlog_offset_at_time(l, t, 1900, &off), SLUICE_OK);
+	cr_assert_eq(off, 18);
+	cr_assert_eq(tlog_offset_at_time(l, t, 5000, &off), SLUICE_OK);
+	cr_assert_eq(off, 20, "after the newest: the head");
+	cr_assert_eq(tlog_topic_published(t), 20);
 	subs_close(s);
 	tlog_close(l);
 }

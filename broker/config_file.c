@@ -1,0 +1,511 @@
+/*
+ * config_file.c - the YAML config file of sluiced (--config FILE), read
+ * with libyaml, and --print-config, which writes the effective settings
+ * back as a file this reads. Owns the file's shape (docs/configuration.md);
+ * the settings' meaning, ranges and defaults are config.c's.
+ *
+ * Every mistake is refused with "sluiced: FILE:LINE: reason", the reason
+ * naming the key: the broker never starts on a config it half understood.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "sluice/sluice.h"
+
+/* Retention age limit: 100 years, far below where ms * 1000 overflows. */
+#define MAX_AGE_MS (36500ull * 86400000ull)
+#define MAX_WINDOW 65535
+
+typedef struct {
+	const char *path;
+	yaml_document_t doc;
+	broker_config *c;
+	int *policy_has;   /* per policy: bit 0 retention_age, bit 1 bytes given */
+} loader;
+
+static int
+fail(loader *L, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(loader *L, const yaml_node_t *n, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "sluiced: %s:%zu: %s\n", L->path,
+	    n != NULL ? n->start_mark.line + 1 : 1, why);
+	return -1;
+}
+
+static yaml_node_t *
+node(loader *L, int index)
+{
+	return yaml_document_get_node(&L->doc, index);
+}
+
+static const char *
+kind_name(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	default:
+		return "a value";
+	}
+}
+
+/* The scalar's text, or NULL (after an error naming key) when n is not a
+ * non-null scalar. */
+static const char *
+scalar(loader *L, const yaml_node_t *n, const char *key)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		fail(L, n, "%s: expected a value, got %s", key, kind_name(n));
+		return NULL;
+	}
+	const char *v = (const char *) n->data.scalar.value;
+	if (strlen(v) != n->data.scalar.length) {
+		fail(L, n, "%s: the value contains a NUL byte", key);
+		return NULL;
+	}
+	if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    (*v == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0)) {
+		fail(L, n, "%s: a value is required", key);
+		return NULL;
+	}
+	return v;
+}
+
+static int
+expect(loader *L, const yaml_node_t *n, yaml_node_type_t type, const char *key)
+{
+	if (n->type == type)
+		return 0;
+	return fail(L, n, "%s: expected %s, got %s", key,
+	    type == YAML_MAPPING_NODE ? "a mapping" : "a list", kind_name(n));
+}
+
+/*
+ * The key of pair p of mapping m, checked: a scalar, and not seen before
+ * in m. prefix ("" or "topics.defaults.") names where m is. NULL after an
+ * error.
+ */
+static const char *
+pair_key(loader *L, const yaml_node_t *m, const yaml_node_pair_t *p, const char *prefix)
+{
+	const yaml_node_t *k = node(L, p->key);
+	if (k->type != YAML_SCALAR_NODE) {
+		fail(L, k, "%skeys must be names, not %s", prefix, kind_name(k));
+		return NULL;
+	}
+	const char *name = (const char *) k->data.scalar.value;
+	for (const yaml_node_pair_t *q = m->data.mapping.pairs.start; q < p; q++) {
+		const yaml_node_t *qk = node(L, q->key);
+		if (qk->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *) qk->data.scalar.value, name) == 0) {
+			fail(L, k, "%s%s: duplicate key (first at line %zu)", prefix,
+			    name, qk->start_mark.line + 1);
+			return NULL;
+		}
+	}
+	return name;
+}
+
+static int
+load_duration(loader *L, const yaml_node_t *n, const char *key, int64_t *out)
+{
+	uint64_t ms;
+	const char *v = scalar(L, n, key);
+	if (v == NULL)
+		return -1;
+	if (config_parse_duration(v, 0, &ms) != 0 || ms > MAX_AGE_MS)
+		return fail(L, n, "%s: '%s' is not a duration (0, or a number with "
+		    "ms, s, m, h or d, up to 36500d)", key, v);
+	*out = (int64_t) ms;
+	return 0;
+}
+
+static int
+load_bytes(loader *L, const yaml_node_t *n, const char *key, uint64_t *out)
+{
+	const char *v = scalar(L, n, key);
+	if (v == NULL)
+		return -1;
+	if (config_parse_bytes(v, out) != 0 || *out > UINT64_MAX / 2)
+		return fail(L, n, "%s: '%s' is not a size (bytes, or a number with "
+		    "B, KiB, MiB, GiB or TiB)", key, v);
+	return 0;
+}
+
+static int
+load_count(loader *L, const yaml_node_t *n, const char *key, uint32_t min,
+    uint32_t max, uint32_t *out)
+{
+	const char *v = scalar(L, n, key);
+	char *end;
+	if (v == NULL)
+		return -1;
+	errno = 0;
+	unsigned long long u = strtoull(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end != '\0' || errno == ERANGE || u < min || u > max)
+		return fail(L, n, "%s: '%s' is not a number in %u..%u", key, v, min, max);
+	*out = (uint32_t) u;
+	return 0;
+}
+
+/* Retention keys of topics.defaults and of each policy. has: bit 0 age,
+ * bit 1 bytes were given. */
+static int
+load_retention(loader *L, const yaml_node_t *m, const char *prefix,
+    int64_t *age, uint64_t *bytes, const char **match, int *has)
+{
+	char key[128];
+	if (expect(L, m, YAML_MAPPING_NODE, prefix) != 0)
+		return -1;
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	     p < m->data.mapping.pairs.top; p++) {
+		char pfx[128];
+		snprintf(pfx, sizeof(pfx), "%s.", prefix);
+		const char *k = pair_key(L, m, p, pfx);
+		const yaml_node_t *v = node(L, p->value);
+		if (k == NULL)
+			return -1;
+		snprintf(key, sizeof(key), "%s.%s", prefix, k);
+		if (strcmp(k, "retention_age") == 0) {
+			if (load_duration(L, v, key, age) != 0)
+				return -1;
+			*has |= 1;
+		} else if (strcmp(k, "retention_bytes") == 0) {
+			if (load_bytes(L, v, key, bytes) != 0)
+				return -1;
+			*has |= 2;
+		} else if (match != NULL && strcmp(k, "match") == 0) {
+			if ((*match = scalar(L, v, key)) == NULL)
+				return -1;
+		} else {
+			return fail(L, node(L, p->key), "unknown key '%s' (expected %s"
+			    "retention_age or retention_bytes)", key,
+			    match != NULL ? "match, " : "");
+		}
+	}
+	return 0;
+}
+
+/* A policy's pattern: a topic name, or a prefix of one followed by '*'. */
+static int
+pattern_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+	char prefix[256];
+	if (n == 0 || n > 255)
+		return 0;
+	if (s[n - 1] != '*')
+		return sluice_topic_name_is_valid(s);
+	if (n == 1)
+		return 1;
+	memcpy(prefix, s, n - 1);
+	prefix[n - 1] = '\0';
+	return sluice_topic_name_is_valid(prefix);
+}
+
+static int
+load_policies(loader *L, const yaml_node_t *seq)
+{
+	broker_config *c = L->c;
+	if (expect(L, seq, YAML_SEQUENCE_NODE, "topics.policies") != 0)
+		return -1;
+	size_t n = (size_t) (seq->data.sequence.items.top - seq->data.sequence.items.start);
+	if (c->policies != NULL)
+		return fail(L, seq, "topics.policies: given twice");
+	int *has = sl_alloc((n ? n : 1) * sizeof(*has));
+	topic_policy *ps = sl_alloc((n ? n : 1) * sizeof(*ps));
+	if (has == NULL || ps == NULL) {
+		sl_free(has);
+		sl_free(ps);
+		return fail(L, seq, "topics.policies: out of memory");
+	}
+	/* Owned from here on, so they are freed on any error. */
+	c->policies = ps;
+	c->npolicies = 0;
+	L->policy_has = has;
+	int rv = 0;
+	for (size_t i = 0; i < n && rv == 0; i++) {
+		const yaml_node_t *m = node(L, seq->data.sequence.items.start[i]);
+		const char *match = NULL;
+		char key[64];
+		snprintf(key, sizeof(key), "topics.policies[%zu]", i);
+		rv = load_retention(L, m, key, &ps[i].retention_age_ms,
+		    &ps[i].retention_bytes, &match, &has[i]);
+		if (rv != 0)
+			break;
+		if (match == NULL) {
+			rv = fail(L, m, "%s: match is required (a topic name, or a "
+			    "prefix ending with *)", key);
+		} else if (!pattern_is_valid(match)) {
+			rv = fail(L, m, "%s.match: '%s' is not a topic name or a prefix "
+			    "ending with *", key, match);
+		} else if ((ps[i].match = sl_strdup(match)) == NULL) {
+			rv = fail(L, m, "%s: out of memory", key);
+		} else {
+			c->npolicies++;
+		}
+	}
+	return rv;
+}
+
+static int
+load_topics(loader *L, const yaml_node_t *m)
+{
+	if (expect(L, m, YAML_MAPPING_NODE, "topics") != 0)
+		return -1;
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	     p < m->data.mapping.pairs.top; p++) {
+		const char *k = pair_key(L, m, p, "topics.");
+		const yaml_node_t *v = node(L, p->value);
+		int has = 0;
+		if (k == NULL)
+			return -1;
+		if (strcmp(k, "defaults") == 0) {
+			if (load_retention(L, v, "topics.defaults",
+			        &L->c->topic_retention_age_ms,
+			        &L->c->topic_retention_bytes, NULL, &has) != 0)
+				return -1;
+		} else if (strcmp(k, "policies") == 0) {
+			if (load_policies(L, v) != 0)
+				return -1;
+		} else {
+			return fail(L, node(L, p->key), "unknown key 'topics.%s' (expected "
+			    "defaults or policies)", k);
+		}
+	}
+	return 0;
+}
+
+static int
+load_sub_defaults(loader *L, const yaml_node_t *m)
+{
+	broker_config *c = L->c;
+	char key[96];
+	if (expect(L, m, YAML_MAPPING_NODE, "subscriptions.defaults") != 0)
+		return -1;
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	     p < m->data.mapping.pairs.top; p++) {
+		const char *k = pair_key(L, m, p, "subscriptions.defaults.");
+		const yaml_node_t *v = node(L, p->value);
+		const char *s;
+		if (k == NULL)
+			return -1;
+		snprintf(key, sizeof(key), "subscriptions.defaults.%s", k);
+		if (strcmp(k, "window") == 0) {
+			if (load_count(L, v, key, 1, MAX_WINDOW, &c->sub_window) != 0)
+				return -1;
+		} else if (strcmp(k, "queue_size") == 0) {
+			if (load_count(L, v, key, 0, MAX_WINDOW, &c->sub_queue_size) != 0)
+				return -1;
+		} else if (strcmp(k, "overflow") == 0) {
+			if ((s = scalar(L, v, key)) == NULL)
+				return -1;
+			if (config_parse_overflow(s, &c->sub_overflow) != 0)
+				return fail(L, v, "%s: '%s' is not drop_newest, drop_oldest "
+				    "or block", key, s);
+		} else {
+			return fail(L, node(L, p->key), "unknown key '%s' (expected window, "
+			    "overflow or queue_size)", key);
+		}
+	}
+	return 0;
+}
+
+static int
+load_subscriptions(loader *L, const yaml_node_t *m)
+{
+	if (expect(L, m, YAML_MAPPING_NODE, "subscriptions") != 0)
+		return -1;
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	     p < m->data.mapping.pairs.top; p++) {
+		const char *k = pair_key(L, m, p, "subscriptions.");
+		if (k == NULL)
+			return -1;
+		if (strcmp(k, "defaults") != 0)
+			return fail(L, node(L, p->key), "unknown key 'subscriptions.%s' "
+			    "(expected defaults)", k);
+		if (load_sub_defaults(L, node(L, p->value)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+load_root(loader *L, const yaml_node_t *root)
+{
+	char why[256];
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(L, root, "the file must be a mapping of keys to values, "
+		    "not %s", kind_name(root));
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+	     p < root->data.mapping.pairs.top; p++) {
+		const char *k = pair_key(L, root, p, "");
+		const yaml_node_t *v = node(L, p->value);
+		const config_setting *s;
+		const char *val;
+		if (k == NULL)
+			return -1;
+		if (strcmp(k, "topics") == 0) {
+			if (load_topics(L, v) != 0)
+				return -1;
+		} else if (strcmp(k, "subscriptions") == 0) {
+			if (load_subscriptions(L, v) != 0)
+				return -1;
+		} else if ((s = config_setting_find(k)) != NULL) {
+			if ((val = scalar(L, v, k)) == NULL)
+				return -1;
+			if (config_setting_set(L->c, s, val, 1, why, sizeof(why)) != 0)
+				return fail(L, v, "%s: %s", k, why);
+		} else {
+			return fail(L, node(L, p->key), "unknown key '%s'", k);
+		}
+	}
+	return 0;
+}
+
+static void
+syntax_error(loader *L, const yaml_parser_t *p)
+{
+	const char *what = p->error == YAML_MEMORY_ERROR ? "out of memory"
+	                                                 : "YAML syntax error";
+	size_t line = p->problem_mark.line + 1;
+	if (p->error == YAML_READER_ERROR)
+		line = p->mark.line + 1;
+	fprintf(stderr, "sluiced: %s:%zu: %s: %s%s%s\n", L->path, line, what,
+	    p->problem ? p->problem : "unknown problem", p->context ? " " : "",
+	    p->context ? p->context : "");
+}
+
+/* Keys a policy leaves out come from topics.defaults, wherever in the
+ * file those are: filled in once the whole file is read. */
+static void
+resolve_policies(loader *L)
+{
+	broker_config *c = L->c;
+	for (size_t i = 0; i < c->npolicies; i++) {
+		topic_policy *p = &c->policies[i];
+		if (!(L->policy_has[i] & 1))
+			p->retention_age_ms = c->topic_retention_age_ms;
+		if (!(L->policy_has[i] & 2))
+			p->retention_bytes = c->topic_retention_bytes;
+	}
+	sl_free(L->policy_has);
+	L->policy_has = NULL;
+}
+
+int
+config_file_load(broker_config *c, const char *path)
+{
+	loader L = { .path = path, .c = c };
+	yaml_parser_t parser;
+	FILE *f = fopen(path, "rb");
+	int rv = -1;
+	if (f == NULL) {
+		fprintf(stderr, "sluiced: %s:0: cannot open the config file: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		fprintf(stderr, "sluiced: %s:0: out of memory\n", path);
+		fclose(f);
+		return -1;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &L.doc)) {
+		syntax_error(&L, &parser);
+		goto out;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&L.doc);
+	/* An empty file sets nothing. */
+	rv = root != NULL ? load_root(&L, root) : 0;
+	resolve_policies(&L);
+	yaml_document_delete(&L.doc);
+	if (rv != 0)
+		goto out;
+	/* One document per file: a second one would be silently ignored. */
+	rv = -1;
+	if (!yaml_parser_load(&parser, &L.doc)) {
+		syntax_error(&L, &parser);
+		goto out;
+	}
+	if ((root = yaml_document_get_root_node(&L.doc)) != NULL)
+		fail(&L, root, "a second YAML document; the file must hold one");
+	else
+		rv = 0;
+	yaml_document_delete(&L.doc);
+out:
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rv;
+}
+
+/* Writes s as a YAML double-quoted scalar. */
+static void
+print_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *) s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7F)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void
+print_retention(FILE *out, const char *indent, int64_t age, uint64_t bytes)
+{
+	char a[32], b[32];
+	config_format_duration((uint64_t) age, a, sizeof(a));
+	config_format_bytes(bytes, b, sizeof(b));
+	fprintf(out, "%sretention_age: %s\n%sretention_bytes: %s\n", indent, a,
+	    indent, b);
+}
+
+void
+config_file_print(const broker_config *c, FILE *out)
+{
+	char v[4096];
+	fprintf(out, "# sluiced %s: effective configuration (--print-config)\n",
+	    SLUICE_VERSION);
+	for (const config_setting *s = config_settings; s->key != NULL; s++) {
+		config_setting_format(c, s, v, sizeof(v));
+		fprintf(out, "%s: ", s->key);
+		if (s->kind == CFG_STRING)
+			print_string(out, v);
+		else
+			fputs(v, out);
+		fputc('\n', out);
+	}
+	fprintf(out, "topics:\n  defaults:\n");
+	print_retention(out, "    ", c->topic_retention_age_ms, c->topic_retention_bytes);
+	fprintf(out, "  policies:%s\n", c->npolicies == 0 ? " []" : "");
+	for (size_t i = 0; i < c->npolicies; i++) {
+		fprintf(out, "    - match: ");
+		print_string(out, c->policies[i].match);
+		fputc('\n', out);
+		print_retention(out, "      ", c->policies[i].retention_age_ms,
+		    c->policies[i].retention_bytes);
+	}
+	fprintf(out, "subscriptions:\n  defaults:\n    window: %u\n    overflow: %s\n"
+	             "    queue_size: %u\n",
+	    c->sub_window, config_overflow_name(c->sub_overflow), c->sub_queue_size);
+}

@@ -1,0 +1,174 @@
+/*
+ * why.c - one sentence on why a subscription is not making progress, with
+ * the evidence behind it: the most reported pain with other brokers is a
+ * subscription that silently stops delivering. The checks follow the path
+ * a message takes: is there anything to deliver, anyone to deliver it to,
+ * room in a window, a fetch to answer.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sub_impl.h"
+
+static const char *const why_names[SUBS_WHY_COUNT] = {
+	[SUBS_WHY_PROGRESSING] = "progressing",
+	[SUBS_WHY_CAUGHT_UP] = "caught_up",
+	[SUBS_WHY_NO_CONSUMERS] = "no_consumers",
+	[SUBS_WHY_WINDOW_FULL] = "window_full",
+	[SUBS_WHY_NOT_DRAINING] = "not_draining",
+	[SUBS_WHY_BLOCKED_BY_POLICY] = "blocked_by_policy",
+};
+
+const char *
+subs_why_name(subs_why_code code)
+{
+	return code < SUBS_WHY_COUNT ? why_names[code] : "unknown";
+}
+
+/* Can c take another message now? Failover standbys never do. */
+static int
+has_room(const subscription *sub, const consumer *c)
+{
+	if (!sub->ops->is_active((subscription *) sub, (consumer *) c))
+		return 0;
+	if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE)
+		return c->unacked < sub->window;
+	return 1;
+}
+
+static void
+explain_reliable(subs *s, subscription *sub, uint64_t now_ms, subs_why *w)
+{
+	tlog_topic *t = sub->topic;
+	uint64_t head = tlog_topic_head(t);
+	uint64_t lag = head > sub->cur.floor ? head - sub->cur.floor : 0;
+	uint64_t acked_above = cursor_acked_count(&sub->cur);
+	uint64_t unacked = 0;
+	w->backlog = lag > acked_above ? lag - acked_above : 0;
+	for (consumer *c = sub->consumers; c != NULL; c = c->next)
+		unacked += c->unacked;
+
+	if (w->backlog == 0) {
+		w->code = SUBS_WHY_CAUGHT_UP;
+		snprintf(w->sentence, sizeof(w->sentence), "caught up: nothing to "
+		    "deliver, every message before offset %llu is acked",
+		    (unsigned long long) head);
+		return;
+	}
+	if (sub->nconsumers == 0) {
+		w->code = SUBS_WHY_NO_CONSUMERS;
+		snprintf(w->sentence, sizeof(w->sentence), "no consumers: %llu "
+		    "message%s wait from offset %llu and nobody is attached",
+		    (unsigned long long) w->backlog, w->backlog == 1 ? "" : "s",
+		    (unsigned long long) cursor_next_unacked(&sub->cur, sub->cur.floor));
+		return;
+	}
+	int undelivered = sub->read_pos < head || sub->redeliver.n > 0;
+	consumer *roomy = NULL;
+	for (consumer *c = sub->consumers; c != NULL && roomy == NULL; c = c->next)
+		if (has_room(sub, c))
+			roomy = c;
+	uint64_t off;
+	delivery *d = subs_oldest_unacked(sub, &off);
+
+	if (undelivered && roomy == NULL && d != NULL) {
+		w->code = SUBS_WHY_WINDOW_FULL;
+		w->consumer_id = d->owner->id;
+		w->consumer_name = d->owner->name;
+		w->offset = off;
+		w->age_ms = now_ms > d->delivered_ms ? now_ms - d->delivered_ms : 0;
+		snprintf(w->sentence, sizeof(w->sentence), "every consumer's window is "
+		    "full (%u unacked each): consumer '%s' (id %llu) has held offset "
+		    "%llu unacked for %llu ms; %llu message%s wait",
+		    sub->window, d->owner->name, (unsigned long long) d->owner->id,
+		    (unsigned long long) off, (unsigned long long) w->age_ms,
+		    (unsigned long long) w->backlog, w->backlog == 1 ? "" : "s");
+		return;
+	}
+	if (undelivered && roomy != NULL && roomy->nfetch == 0) {
+		w->code = SUBS_WHY_NOT_DRAINING;
+		w->consumer_id = roomy->id;
+		w->consumer_name = roomy->name;
+		w->age_ms = roomy->last_fetch_ms && now_ms > roomy->last_fetch_ms
+		    ? now_ms - roomy->last_fetch_ms : 0;
+		snprintf(w->sentence, sizeof(w->sentence), "consumer '%s' (id %llu) has "
+		    "room for %u more but has not asked for messages for %llu ms: its "
+		    "connection is not draining; %llu message%s wait",
+		    roomy->name, (unsigned long long) roomy->id,
+		    sub->window - roomy->unacked, (unsigned long long) w->age_ms,
+		    (unsigned long long) w->backlog, w->backlog == 1 ? "" : "s");
+		return;
+	}
+	w->code = SUBS_WHY_PROGRESSING;
+	if (d != NULL) {
+		w->consumer_id = d->owner->id;
+		w->consumer_name = d->owner->name;
+		w->offset = off;
+		w->age_ms = now_ms > d->delivered_ms ? now_ms - d->delivered_ms : 0;
+		snprintf(w->sentence, sizeof(w->sentence), "progressing: %llu unacked "
+		    "in flight, %llu message%s not yet acked; the oldest, offset %llu, "
+		    "is with consumer '%s' for %llu ms", (unsigned long long) unacked,
+		    (unsigned long long) w->backlog, w->backlog == 1 ? "" : "s",
+		    (unsigned long long) off, d->owner->name,
+		    (unsigned long long) w->age_ms);
+	} else {
+		snprintf(w->sentence, sizeof(w->sentence), "progressing: %llu "
+		    "message%s to deliver", (unsigned long long) w->backlog,
+		    w->backlog == 1 ? "" : "s");
+	}
+	(void) s;
+}
+
+static void
+explain_nonreliable(subscription *sub, uint64_t now_ms, subs_why *w)
+{
+	uint64_t queued = 0;
+	consumer *stuck = NULL;
+	for (consumer *c = sub->consumers; c != NULL; c = c->next) {
+		queued += c->rlen;
+		if (c->rlen > 0 && c->nfetch == 0 && stuck == NULL)
+			stuck = c;
+	}
+	w->backlog = queued;
+	if (sub->nconsumers == 0) {
+		w->code = SUBS_WHY_NO_CONSUMERS;
+		snprintf(w->sentence, sizeof(w->sentence), "no consumers: messages "
+		    "published now are not kept for this non-reliable subscription");
+	} else if (queued == 0) {
+		w->code = SUBS_WHY_CAUGHT_UP;
+		snprintf(w->sentence, sizeof(w->sentence), "caught up: every consumer's "
+		    "queue is empty (%llu dropped so far)", (unsigned long long) sub->dropped);
+	} else if (stuck != NULL) {
+		w->code = SUBS_WHY_NOT_DRAINING;
+		w->consumer_id = stuck->id;
+		w->consumer_name = stuck->name;
+		w->age_ms = stuck->last_fetch_ms && now_ms > stuck->last_fetch_ms
+		    ? now_ms - stuck->last_fetch_ms : 0;
+		snprintf(w->sentence, sizeof(w->sentence), "consumer '%s' (id %llu) has "
+		    "%zu queued but has not asked for messages for %llu ms: its "
+		    "connection is not draining (%llu dropped so far)", stuck->name,
+		    (unsigned long long) stuck->id, stuck->rlen,
+		    (unsigned long long) w->age_ms, (unsigned long long) sub->dropped);
+	} else {
+		w->code = SUBS_WHY_PROGRESSING;
+		snprintf(w->sentence, sizeof(w->sentence), "progressing: %llu queued "
+		    "(%llu dropped so far)", (unsigned long long) queued,
+		    (unsigned long long) sub->dropped);
+	}
+}
+
+sluice_err
+subs_explain(subs *s, tlog_topic *t, const char *name, uint64_t now_ms,
+    subs_why *out)
+{
+	subscription *sub = subs_find(s, t, name);
+	if (sub == NULL)
+		return SLUICE_ENOSUB;
+	memset(out, 0, sizeof(*out));
+	out->consumers = sub->nconsumers;
+	if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE)
+		explain_reliable(s, sub, now_ms, out);
+	else
+		explain_nonreliable(sub, now_ms, out);
+	return SLUICE_OK;
+}
