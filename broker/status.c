@@ -16,12 +16,6 @@
 #define RATE_EVERY_TICKS (1000 / STATUS_LAG_TICK_MS)
 
 static void
-sum_published(void *arg, tlog_topic *t)
-{
-	*(uint64_t *) arg += tlog_topic_published(t);
-}
-
-static void
 sum_rate(void *arg, tlog_topic *t)
 {
 	*(double *) arg += tlog_topic_publish_rate(t);
@@ -31,10 +25,7 @@ sum_rate(void *arg, tlog_topic *t)
 static uint64_t
 published_total(broker *b)
 {
-	uint64_t n = 0;
-	if (b->log != NULL)
-		tlog_topics_foreach(b->log, sum_published, &n);
-	return n;
+	return b->log != NULL ? tlog_published_total(b->log) : 0;
 }
 
 /*

@@ -148,6 +148,7 @@ tlog_batch_done(tlog_batch *b, sluice_err rv)
 		tlog_touch *u = &b->touched[i];
 		if (rv == SLUICE_OK) {
 			u->t->published += u->t->next - u->next;
+			b->log->published += u->t->next - u->next;
 			u->t->published_bytes += u->t->pending_bytes;
 			u->t->head = u->t->next;
 		} else {

@@ -53,6 +53,12 @@ tlog_topic_published_bytes(const tlog_topic *t)
 	return t->published_bytes;
 }
 
+uint64_t
+tlog_published_total(const tlog *l)
+{
+	return l->published;
+}
+
 double
 tlog_topic_publish_rate(const tlog_topic *t)
 {

@@ -133,6 +133,8 @@ uint64_t tlog_topic_published(const tlog_topic *t);
 uint64_t tlog_topic_published_bytes(const tlog_topic *t);
 double   tlog_topic_publish_rate(const tlog_topic *t);
 void     tlog_tick_rates(tlog *l, uint64_t now_ms);
+/* Messages appended to every topic since start (deleted topics too). */
+uint64_t tlog_published_total(const tlog *l);
 /* Deletes t and every message of it, durably; t is freed. No batch may be
  * in flight and no caller may hold t afterwards (the broker checks). */
 sluice_err tlog_topic_delete(tlog *l, tlog_topic *t);

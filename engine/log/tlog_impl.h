@@ -41,6 +41,7 @@ struct tlog {
 	sluice_err last_write; /* of the last batch or meta write */
 	uint64_t stall_ms;    /* sampled time RocksDB stopped or slowed writes */
 	uint64_t last_tick_ms;
+	uint64_t published;   /* every topic, since start */
 };
 
 /* What a batch changed in one topic, to undo it if the write fails. */
