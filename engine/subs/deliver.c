@@ -249,7 +249,10 @@ pump_nonreliable(subs *s, subscription *sub)
 void
 deliver_pump(subs *s, subscription *sub)
 {
-	if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE)
+	if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE &&
+	    sub->type == SLUICE__SUB_TYPE__SUB_KEY_SHARED)
+		deliver_pump_keyed(s, sub);
+	else if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE)
 		pump_reliable(s, sub);
 	else
 		pump_nonreliable(s, sub);

@@ -10,6 +10,7 @@
 #include "dispatch.h"
 #include "lathist.h"
 #include "rate.h"
+#include "timeheap.h"
 #include "strmap.h"
 #include "subs.h"
 #include "u64heap.h"
@@ -25,6 +26,27 @@
  * on its next round. */
 #define SUB_MAX_FRAME_BYTES (1u << 20)
 
+/* A subscription's failure policy with every default applied (policy.c
+ * resolves the proto's unset fields). */
+typedef struct {
+	uint32_t ack_timeout_ms;     /* 0: off */
+	Sluice__BackoffKind backoff; /* EXPONENTIAL or FIXED */
+	uint32_t backoff_base_ms, backoff_max_ms;
+	uint32_t jitter_pct;         /* 0..100 */
+	uint32_t max_redeliveries;   /* 0: unlimited */
+	Sluice__OnExhausted on_exhausted; /* never UNSET */
+	char *dead_letter_topic;     /* owned; never NULL once resolved */
+} sub_policy;
+
+typedef struct {
+	uint64_t msgs_per_sec, bytes_per_sec; /* 0: no limit */
+} sub_limit;
+
+typedef struct {
+	uint32_t failures;           /* 0: breaker off */
+	uint32_t cooldown_ms, cooldown_max_ms;
+} sub_breaker;
+
 /* A message kept in memory for non-reliable delivery: its stored bytes,
  * shared by every consumer queue that holds it. */
 typedef struct nr_msg {
@@ -39,6 +61,9 @@ typedef struct {
 	consumer *owner;       /* who holds it unacked; NULL: to redeliver */
 	uint32_t attempt;      /* deliveries so far */
 	uint64_t delivered_ms; /* when it last went out */
+	uint64_t retry_at_ms;  /* failed: not to be delivered again before */
+	char *reason;          /* owned: the last failure ("ack timeout", a
+	                        * nack's reason), for dead letters and parking */
 } delivery;
 
 typedef struct {
@@ -66,6 +91,8 @@ struct consumer {
 	uint64_t delivered, acked;
 	uint64_t last_fetch_ms; /* loop time of its last fetch */
 	rate ack_rate;
+	uint64_t nacked, ack_timeouts;
+	void *breaker;         /* circuit breaker state (breaker.c); NULL: closed */
 };
 
 struct subscription {
@@ -93,6 +120,21 @@ struct subscription {
 	uint64_t dropped, ignored_acks, redelivered;
 	uint64_t delivered, acked, nacked;
 	rate dispatch_rate, ack_rate;
+
+	/* Failure policy (policy.c, retry.c): */
+	uint64_t uid;          /* process-unique: names it in s->timers */
+	sub_policy policy;
+	sub_limit limit;       /* dispatch rate (ratelimit) */
+	sub_breaker breaker;   /* per-consumer circuit breaker policy */
+	timeheap ack_deadlines; /* (delivered + ack_timeout, offset) */
+	timeheap retries;      /* (retry_at, offset): failed, waiting out a backoff */
+	uint64_t scheduled_ms; /* earliest entry this sub has in s->timers; 0 none */
+	int blocked;           /* on_exhausted block: stopped at blocked_offset */
+	uint64_t blocked_offset;
+	uint64_t ack_timeouts, exhausted, dead_lettered, parked_now, dropped_exhausted;
+	uint64_t rate_limited;
+	void *keyed;           /* key_shared state (deliver_keyed.c); NULL otherwise */
+	void *limiter;         /* dispatch rate limiter state; NULL when no limit */
 };
 
 /* Per topic: its subscriptions. */
@@ -114,7 +156,34 @@ struct subs {
 	uint64_t delivered_total;
 	uint64_t last_rate_ms; /* when rates were last ticked */
 	lathist publish_to_deliver, deliver_to_ack;
+	uint64_t next_uid;
+	u64map *by_uid;        /* uid -> subscription, for timers */
+	timeheap timers;       /* (due, sub uid): the earliest due of each sub */
 };
+
+/* ---- timers (retry.c) ----
+ * Asks for sub's due work (retries, ack deadlines, a rate-limit refill, a
+ * breaker's cool-down end) to run at or after at_ms: the broker's libuv
+ * timer fires at subs_next_due_ms, and subs_run_due then pumps sub. */
+void subs_schedule(subs *s, subscription *sub, uint64_t at_ms);
+
+/* ---- hooks between the engine and its parts ----
+ * Circuit breaker (breaker.c): the outcome of each delivery of c, and
+ * whether c may get new messages now (at most `*max` of them: 1 while
+ * half-open). */
+void breaker_on_result(subs *s, consumer *c, int ok, uint64_t now_ms);
+int  breaker_allows(subs *s, consumer *c, uint64_t now_ms, size_t *max);
+void breaker_free(consumer *c);
+/* Dispatch rate limit (ratelimit.c): how many of n messages / bytes may go
+ * out now; schedules sub's next pump when the bucket is empty. */
+size_t ratelimit_take(subs *s, subscription *sub, size_t n, size_t bytes,
+    uint64_t now_ms);
+void   ratelimit_free(subscription *sub);
+/* key_shared (deliver_keyed.c): delivery for SUB_KEY_SHARED subscriptions,
+ * and the key of a blocked offset (on_exhausted block) to hold back. */
+void deliver_pump_keyed(subs *s, subscription *sub);
+void keyed_block(subs *s, subscription *sub, uint64_t offset);
+void keyed_free(subscription *sub);
 
 /* subs.c, shared with manage.c and why.c */
 topic_subs   *subs_topic_entry(subs *s, tlog_topic *t, int create);
