@@ -49,6 +49,26 @@ admin_arena_free(admin_arena *a)
 	sl_free(a->stored);
 	a->stored = NULL;
 	a->nstored = a->capstored = 0;
+	for (size_t i = 0; i < a->nparked; i++)
+		codec_parked_free(a->parked[i]);
+	sl_free(a->parked);
+	a->parked = NULL;
+	a->nparked = a->capparked = 0;
+}
+
+int
+admin_keep_parked(admin_arena *a, Sluice__ParkedInfo *p)
+{
+	if (a->nparked == a->capparked) {
+		size_t cap = a->capparked ? a->capparked * 2 : 16;
+		Sluice__ParkedInfo **v = sl_realloc(a->parked, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		a->parked = v;
+		a->capparked = cap;
+	}
+	a->parked[a->nparked++] = p;
+	return 0;
 }
 
 typedef sluice_err (*admin_fn)(admin_call *c);
@@ -69,6 +89,11 @@ static const admin_fn handlers[] = {
 	[SLUICE__ADMIN_OP__ADMIN_SUB_SKIP] = admin_sub_skip,
 	[SLUICE__ADMIN_OP__ADMIN_CONSUMERS_LIST] = admin_consumers_list,
 	[SLUICE__ADMIN_OP__ADMIN_SUB_WHY] = admin_sub_why,
+	[SLUICE__ADMIN_OP__ADMIN_TOPIC_CONFIGURE] = admin_topic_configure,
+	[SLUICE__ADMIN_OP__ADMIN_SUB_CONFIGURE] = admin_sub_configure,
+	[SLUICE__ADMIN_OP__ADMIN_PARKED_LIST] = admin_parked_list,
+	[SLUICE__ADMIN_OP__ADMIN_PARKED_REPLAY] = admin_parked_replay,
+	[SLUICE__ADMIN_OP__ADMIN_PARKED_DROP] = admin_parked_drop,
 };
 
 void

@@ -16,6 +16,8 @@ typedef struct {
 	admin_chunk *chunks;              /* zeroed blocks, freed together */
 	Sluice__StoredMessage **stored;   /* peeked messages to free */
 	size_t nstored, capstored;
+	Sluice__ParkedInfo **parked;      /* listed parked messages to free */
+	size_t nparked, capparked;
 	int failed;                       /* an allocation failed */
 } admin_arena;
 
@@ -23,6 +25,8 @@ typedef struct {
 void *admin_alloc(admin_arena *a, size_t n);
 char *admin_strdup(admin_arena *a, const char *s);
 void  admin_arena_free(admin_arena *a);
+/* Frees p with the arena; -1 (p not taken) when out of memory. */
+int   admin_keep_parked(admin_arena *a, Sluice__ParkedInfo *p);
 
 typedef struct {
 	broker *b;
@@ -39,6 +43,8 @@ sluice_err admin_topic_create(admin_call *c);
 sluice_err admin_topic_delete(admin_call *c);
 sluice_err admin_topic_stats(admin_call *c);
 sluice_err admin_topic_peek(admin_call *c);
+/* Sets the topic's publish rate limit (unset fields keep their value). */
+sluice_err admin_topic_configure(admin_call *c);
 /* The topic the request names, or an ENOTOPIC error with its text. */
 sluice_err admin_find_topic(admin_call *c, tlog_topic **out);
 
@@ -51,6 +57,10 @@ sluice_err admin_sub_reset(admin_call *c);
 sluice_err admin_sub_skip(admin_call *c);
 sluice_err admin_sub_why(admin_call *c);
 sluice_err admin_consumers_list(admin_call *c);
+sluice_err admin_sub_configure(admin_call *c);
+sluice_err admin_parked_list(admin_call *c);
+sluice_err admin_parked_replay(admin_call *c);
+sluice_err admin_parked_drop(admin_call *c);
 
 /* admin_broker.c */
 sluice_err admin_broker_health(admin_call *c);

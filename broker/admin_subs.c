@@ -50,6 +50,22 @@ sub_info(admin_call *c, tlog_topic *t, const char *name)
 	si->dispatcher = (char *) st.dispatcher;
 	si->stuck_reason = why.code == SUBS_WHY_PROGRESSING || why.code == SUBS_WHY_CAUGHT_UP
 	    ? "" : (char *) subs_why_name(why.code);
+	si->ack_timeouts = st.ack_timeouts;
+	si->exhausted = st.exhausted;
+	si->dead_lettered = st.dead_lettered;
+	si->parked = st.parked;
+	si->rate_limited = st.rate_limited;
+	si->blocked = st.blocked;
+	si->blocked_offset = st.blocked_offset;
+	si->dropped_exhausted = st.dropped_exhausted;
+	subs_policy_wire *w = admin_alloc(c->arena, sizeof(*w));
+	if (w != NULL && subs_get_policies(b->subs, t, name, w) == SLUICE_OK) {
+		if (w->policy.dead_letter_topic != NULL)
+			w->policy.dead_letter_topic = admin_strdup(c->arena, w->policy.dead_letter_topic);
+		si->policy = &w->policy;
+		si->dispatch_limit = &w->limit;
+		si->breaker = &w->breaker;
+	}
 	return si;
 }
 
@@ -159,9 +175,10 @@ admin_sub_create(admin_call *c)
 	sluice_err rv = admin_find_topic(c, &t);
 	if (rv != SLUICE_OK || (rv = resolve(c, t, c->req->position, &off)) != SLUICE_OK)
 		return rv;
+	subs_policy_update u = { c->req->policy, c->req->dispatch_limit, c->req->breaker };
 	rv = subs_create(c->b->subs, t, c->req->subscription, c->req->type,
 	    c->req->mode, off, c->req->window ? c->req->window : c->b->cfg.sub_window,
-	    c->detail, c->dlen);
+	    &u, c->detail, c->dlen);
 	if (rv != SLUICE_OK)
 		return rv;
 	c->b->cursors_due = 1;
@@ -299,6 +316,11 @@ add_consumer(void *arg, const subs_consumer_info *ci)
 	                                                       : s->last_request_ms;
 	x->idle_ms = w->now > last ? w->now - last : 0;
 	x->parked_fetches = ci->parked_fetches;
+	x->breaker = (char *) (ci->breaker != NULL ? ci->breaker : "closed");
+	x->breaker_open_ms = ci->breaker_open_ms;
+	x->recent_failures = ci->recent_failures;
+	x->nacked = ci->nacked;
+	x->ack_timeouts = ci->ack_timeouts;
 	res->consumers[res->n_consumers++] = x;
 }
 
@@ -316,4 +338,99 @@ admin_consumers_list(admin_call *c)
 	         (st.consumers ? st.consumers : 1) * sizeof(void *))) == NULL)
 		return SLUICE_ENOMEM;
 	return subs_consumers(c->b->subs, t, c->req->subscription, add_consumer, &w);
+}
+
+sluice_err
+admin_sub_configure(admin_call *c)
+{
+	tlog_topic *t;
+	sluice_err rv = find_sub(c, &t);
+	if (rv != SLUICE_OK)
+		return rv;
+	subs_policy_update u = { c->req->policy, c->req->dispatch_limit, c->req->breaker };
+	rv = subs_configure(c->b->subs, t, c->req->subscription, &u, c->detail, c->dlen);
+	if (rv != SLUICE_OK)
+		return rv;
+	return one_sub(c, t, c->req->subscription);
+}
+
+typedef struct {
+	admin_call *c;
+	size_t cap;
+} parked_walk;
+
+static int
+add_parked(void *arg, const Sluice__ParkedInfo *p)
+{
+	parked_walk *w = arg;
+	Sluice__AdminResult *res = w->c->res;
+	if (res->n_parked >= w->cap)
+		return 1;
+	/* p is freed after this call: keep a decoded copy (through its
+	 * encoding, the simplest deep copy) that the arena frees. */
+	size_t n = codec_parked_size(p);
+	uint8_t *buf = admin_alloc(w->c->arena, n ? n : 1);
+	Sluice__ParkedInfo *copy;
+	if (buf == NULL)
+		return 1;
+	codec_parked_pack(p, buf);
+	if (codec_parked_unpack(buf, n, &copy) != SLUICE_OK)
+		return 1;
+	if (admin_keep_parked(w->c->arena, copy) != 0) {
+		codec_parked_free(copy);
+		return 1;
+	}
+	res->parked[res->n_parked++] = copy;
+	return 0;
+}
+
+sluice_err
+admin_parked_list(admin_call *c)
+{
+	tlog_topic *t;
+	sluice_err rv = find_sub(c, &t);
+	if (rv != SLUICE_OK)
+		return rv;
+	uint64_t max = c->req->count ? c->req->count : 100;
+	if (max > 1000)
+		max = 1000;
+	if ((c->res->parked = admin_alloc(c->arena, max * sizeof(void *))) == NULL)
+		return SLUICE_ENOMEM;
+	parked_walk w = { c, max };
+	rv = subs_parked_list(c->b->subs, t, c->req->subscription,
+	    c->req->has_from ? c->req->from_offset : 0, max, add_parked, &w);
+	if (rv != SLUICE_OK)
+		snprintf(c->detail, c->dlen, "cannot list parked messages: %s",
+		    sluice_strerror(rv));
+	return rv;
+}
+
+sluice_err
+admin_parked_replay(admin_call *c)
+{
+	tlog_topic *t;
+	uint64_t done, missing;
+	sluice_err rv = find_sub(c, &t);
+	if (rv != SLUICE_OK)
+		return rv;
+	rv = subs_parked_replay(c->b->subs, t, c->req->subscription, c->req->offsets,
+	    c->req->n_offsets, &done, &missing, c->detail, c->dlen);
+	c->res->affected = done;
+	if (rv == SLUICE_OK)
+		c->b->cursors_due = 1;
+	return rv != SLUICE_OK ? rv : one_sub(c, t, c->req->subscription);
+}
+
+sluice_err
+admin_parked_drop(admin_call *c)
+{
+	tlog_topic *t;
+	uint64_t done;
+	sluice_err rv = find_sub(c, &t);
+	if (rv != SLUICE_OK)
+		return rv;
+	rv = subs_parked_drop(c->b->subs, t, c->req->subscription, c->req->offsets,
+	    c->req->n_offsets, &done, c->detail, c->dlen);
+	c->res->affected = done;
+	return rv != SLUICE_OK ? rv : one_sub(c, t, c->req->subscription);
 }

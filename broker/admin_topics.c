@@ -1,6 +1,7 @@
 /*
  * admin_topics.c - sluice-admin's topic operations: list, create, delete,
- * stats and peek. Peek reads the log only: it changes no delivery state.
+ * stats, peek and configure (the publish rate limit). Peek reads the log
+ * only: it changes no delivery state.
  */
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "admin.h"
 #include "alloc.h"
 #include "log.h"
+#include "ratelimit.h"
 
 #define PEEK_DEFAULT 10
 #define PEEK_MAX 1000
@@ -40,6 +42,19 @@ topic_info(admin_call *c, tlog_topic *t)
 	tlog_topic_retention(t, &ti->retention_age_ms, &ti->retention_bytes);
 	ti->published_total = tlog_topic_published(t);
 	ti->published_bytes_total = tlog_topic_published_bytes(t);
+	/* The limit always shows, 0 meaning none. */
+	Sluice__RateLimit *rl = admin_alloc(c->arena, sizeof(*rl));
+	Sluice__U64 *v = admin_alloc(c->arena, 2 * sizeof(*v));
+	if (rl != NULL && v != NULL) {
+		sluice__rate_limit__init(rl);
+		sluice__u64__init(&v[0]);
+		sluice__u64__init(&v[1]);
+		tlog_topic_publish_limit(t, &v[0].value, &v[1].value);
+		rl->msgs_per_sec = &v[0];
+		rl->bytes_per_sec = &v[1];
+		ti->publish_limit = rl;
+	}
+	ti->rate_limited = ratelimit_publish_limited(c->b, t);
 	return ti;
 }
 
@@ -89,8 +104,11 @@ admin_topic_create(admin_call *c)
 		snprintf(c->detail, c->dlen, "retention age must not be negative");
 		return SLUICE_EINVAL;
 	}
-	sluice_err rv = tlog_topic_create(c->b->log, a->topic, a->retention_age_ms,
-	    a->retention_bytes, &t);
+	const Sluice__RateLimit *pl = a->publish_limit;
+	uint64_t rate_msgs = pl != NULL && pl->msgs_per_sec ? pl->msgs_per_sec->value : 0;
+	uint64_t rate_bytes = pl != NULL && pl->bytes_per_sec ? pl->bytes_per_sec->value : 0;
+	sluice_err rv = tlog_topic_create_limited(c->b->log, a->topic,
+	    a->retention_age_ms, a->retention_bytes, rate_msgs, rate_bytes, &t);
 	if (rv == SLUICE_EEXISTS) {
 		snprintf(c->detail, c->dlen, "topic '%s' already exists", a->topic);
 		return rv;
@@ -182,6 +200,7 @@ admin_topic_delete(admin_call *c)
 	}
 	subs_topic_gone(b->subs, t);
 	producers_forget_topic(b, t);
+	ratelimit_publish_forget(b, t);
 	char name[300];
 	snprintf(name, sizeof(name), "%s", tlog_topic_name(t));
 	if ((rv = tlog_topic_delete(b->log, t)) != SLUICE_OK) {
@@ -191,6 +210,37 @@ admin_topic_delete(admin_call *c)
 	}
 	c->res->affected = subs.n;
 	return SLUICE_OK;
+}
+
+sluice_err
+admin_topic_configure(admin_call *c)
+{
+	broker *b = c->b;
+	tlog_topic *t;
+	sluice_err rv = admin_find_topic(c, &t);
+	if (rv != SLUICE_OK)
+		return rv;
+	uint64_t msgs, bytes;
+	tlog_topic_publish_limit(t, &msgs, &bytes);
+	const Sluice__RateLimit *pl = c->req->publish_limit;
+	if (pl != NULL && pl->msgs_per_sec != NULL)
+		msgs = pl->msgs_per_sec->value;
+	if (pl != NULL && pl->bytes_per_sec != NULL)
+		bytes = pl->bytes_per_sec->value;
+	if ((rv = tlog_topic_set_publish_limit(b->log, t, msgs, bytes)) != SLUICE_OK) {
+		snprintf(c->detail, c->dlen, "cannot store the limit of topic '%s': %s",
+		    c->req->topic, sluice_strerror(rv));
+		return rv;
+	}
+	sl_event(SL_LOG_INFO, "topic_configure",
+	    SL_FIELDS(SL_STR("topic", c->req->topic), SL_U64("publish_rate_msgs", msgs),
+	        SL_U64("publish_rate_bytes", bytes), SL_STR("by", "operator")),
+	    "topic %s: publish limit %llu msgs/s, %llu bytes/s (0: none)",
+	    c->req->topic, (unsigned long long) msgs, (unsigned long long) bytes);
+	/* A raised or lifted limit lets held publishes go at once. */
+	if (b->held != NULL)
+		commit_retry_held(b);
+	return one_topic(c, t);
 }
 
 sluice_err

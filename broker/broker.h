@@ -45,6 +45,10 @@ typedef struct pending_pub {
 	int64_t publish_time_us; /* set at commit */
 	uint64_t received_ns;   /* uv_hrtime() when queued (commit.c), for
 	                         * the publish_to_persist histogram */
+	int rate_held;          /* counted as delayed by the topic's publish
+	                         * rate limit (ratelimit.c) */
+	int dead_letter;        /* the broker's own (deadletter.c): no reply; */
+	uint64_t dl_sub_uid, dl_offset; /* ... tell the engine instead */
 } pending_pub;
 
 typedef enum { BROKER_RUNNING, BROKER_DRAINING, BROKER_STOPPED } broker_state;
@@ -86,10 +90,20 @@ typedef struct broker {
 	uv_timer_t fetch_timer;    /* answers parked fetches at their deadline */
 	uv_timer_t watchdog_timer; /* lag, stuck deliveries, consumer leases */
 	uv_timer_t cursor_timer;   /* debounced cursor persistence */
+	uv_timer_t engine_timer;   /* the engine's per-message timers */
+	uint64_t engine_timer_due; /* what engine_timer is armed for */
 	int cursors_due;           /* persist changed cursors in the next batch */
 	int final_persist_done;
 
 	u64map *producers;         /* (topic id, pipe) -> last publish (producers.c) */
+
+	/* Publish rate limits (ratelimit.c): a publish to a limited topic
+	 * waits in the held list until the topic's buckets allow it. */
+	u64map *pub_limits;        /* topic id -> its buckets and counter */
+	uv_timer_t pub_limit_timer; /* retries held publishes at the refill */
+	uint64_t pub_limit_due_ms; /* when it fires; 0: not armed */
+	uint64_t pub_limit_pass;   /* commit_retry_held's current pass */
+	uint64_t pub_rate_limited; /* publishes delayed by a limit (all topics) */
 
 	uv_signal_t sigint, sigterm;
 	broker_state state;
@@ -148,6 +162,14 @@ void handle_ack(broker *b, session *s, const reply_to *to, Sluice__Request *req)
 void handle_unsubscribe(broker *b, session *s, const reply_to *to, Sluice__Request *req);
 /* admin.c: sluice-admin's requests (admin.h). */
 void handle_admin(broker *b, session *s, const reply_to *to, Sluice__Request *req);
+
+/* engine_timer.c: drives subs_run_due (ack timeouts, retries). */
+void engine_timer_init(broker *b);
+void engine_timer_rearm(broker *b); /* each loop turn */
+void engine_timer_close(broker *b);
+
+/* deadletter.c: subs_io.dead_letter. */
+void broker_dead_letter(void *arg, const subs_dead_letter *dl);
 
 /* subscribe.c glue: the engine's I/O and session cleanup. */
 extern const subs_io broker_subs_io;

@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "broker.h"
 #include "log.h"
+#include "ratelimit.h"
 
 void
 pending_pub_free(pending_pub *p)
@@ -57,14 +58,16 @@ commit_hold(broker *b, pending_pub *p)
 	b->pending_bytes += p->bytes;
 }
 
-/* Moves every held publish whose topic has room to the commit queue. Once
- * one of a topic stays, all later ones of that topic stay, keeping order. */
+/* Moves every held publish whose topic has room (and, for a rate limited
+ * topic, whose limit allows it now) to the commit queue. Once one of a
+ * topic stays, all later ones of that topic stay, keeping order. */
 void
 commit_retry_held(broker *b)
 {
 	pending_pub **pp = &b->held;
 	tlog_topic *stuck[8];
 	size_t nstuck = 0;
+	ratelimit_publish_pass(b);
 	while (*pp != NULL) {
 		pending_pub *p = *pp;
 		int wait = 0;
@@ -77,6 +80,9 @@ commit_retry_held(broker *b)
 			else
 				break; /* many blocked topics: the rest wait a turn */
 		}
+		/* The rate limit remembers, per pass, which topics refused. */
+		if (!wait && !ratelimit_publish_admit(b, p))
+			wait = 1;
 		if (wait) {
 			pp = &p->next;
 			continue;
@@ -126,6 +132,10 @@ commit_is_idle(const broker *b)
 static void
 answer(broker *b, pending_pub *p, sluice_err rv)
 {
+	if (p->dead_letter) {
+		subs_dead_letter_done(b->subs, p->dl_sub_uid, p->dl_offset, rv);
+		return;
+	}
 	Sluice__Reply r = SLUICE__REPLY__INIT;
 	Sluice__PublishAck ack = SLUICE__PUBLISH_ACK__INIT;
 	if (rv == SLUICE_OK) {
@@ -269,6 +279,10 @@ void
 commit_on_prepare(uv_prepare_t *h)
 {
 	broker *b = h->data;
+	engine_timer_rearm(b);
+	/* Failures changed attempt counts: they must survive a crash. */
+	if (b->subs != NULL && subs_flush_wanted(b->subs))
+		b->cursors_due = 1;
 	if (b->write_in_flight ||
 	    (b->pending == NULL && !b->retention_due && !b->cursors_due))
 		return;

@@ -129,6 +129,9 @@ config_defaults(broker_config *c)
 		.sub_window = 1000,
 		.sub_overflow = SLUICE_DROP_NEWEST,
 		.sub_queue_size = 0,
+		.sub_breaker_failures = 5,
+		.sub_breaker_cooldown_ms = 1000,
+		.sub_breaker_cooldown_max_ms = 60000,
 	};
 }
 
@@ -434,6 +437,22 @@ config_topic_retention(const broker_config *c, const char *topic,
 	*bytes = c->topic_retention_bytes;
 	if (policy != NULL)
 		*policy = NULL;
+}
+
+void
+config_topic_publish_rate(const broker_config *c, const char *topic,
+    uint64_t *msgs, uint64_t *bytes)
+{
+	for (size_t i = 0; i < c->npolicies; i++) {
+		const topic_policy *p = &c->policies[i];
+		if (policy_matches(p->match, topic)) {
+			*msgs = p->publish_rate_msgs;
+			*bytes = p->publish_rate_bytes;
+			return;
+		}
+	}
+	*msgs = c->topic_publish_rate_msgs;
+	*bytes = c->topic_publish_rate_bytes;
 }
 
 enum { O_CONFIG = 1000, O_PRINT };

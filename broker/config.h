@@ -14,12 +14,15 @@
 
 typedef enum { FSYNC_NEVER, FSYNC_INTERVAL, FSYNC_ALWAYS } fsync_mode;
 
-/* Retention of auto-created topics whose name matches `match`: the exact
- * name, or a prefix when it ends with '*'. The first match wins. */
+/* Retention and publish rate limit of auto-created topics whose name
+ * matches `match`: the exact name, or a prefix when it ends with '*'. The
+ * first match wins. */
 typedef struct {
 	char *match;                /* owned */
 	int64_t retention_age_ms;   /* 0: keep forever */
 	uint64_t retention_bytes;   /* 0: no size limit */
+	uint64_t publish_rate_msgs; /* messages/s; 0: no limit */
+	uint64_t publish_rate_bytes; /* bytes/s; 0: no limit */
 } topic_policy;
 
 typedef struct {
@@ -43,6 +46,8 @@ typedef struct {
 	/* topics: retention of auto-created topics (config file only). */
 	int64_t topic_retention_age_ms;   /* topics.defaults; 0: forever */
 	uint64_t topic_retention_bytes;   /* topics.defaults; 0: no limit */
+	uint64_t topic_publish_rate_msgs; /* topics.defaults; 0: no limit */
+	uint64_t topic_publish_rate_bytes; /* topics.defaults; 0: no limit */
 	topic_policy *policies;           /* topics.policies, in file order */
 	size_t npolicies;
 
@@ -51,6 +56,14 @@ typedef struct {
 	uint32_t sub_window;           /* 1..65535 */
 	uint32_t sub_overflow;         /* Sluice__Overflow value */
 	uint32_t sub_queue_size;       /* 0: the window */
+	/* ... and to a Subscribe (or sub create) that leaves the dispatch
+	 * limit or breaker fields unset; the engine's policy resolution reads
+	 * them (config_defaults holds the engine's own defaults). */
+	uint64_t sub_dispatch_rate_msgs;  /* messages/s; 0: no limit */
+	uint64_t sub_dispatch_rate_bytes; /* bytes/s; 0: no limit */
+	uint32_t sub_breaker_failures;    /* consecutive failures; 0: off */
+	uint32_t sub_breaker_cooldown_ms; /* first open period */
+	uint32_t sub_breaker_cooldown_max_ms; /* cap of the doubling */
 
 	/* Strings read from the config file (config_fini frees them). */
 	char **owned;
@@ -129,6 +142,10 @@ const char *config_overflow_name(uint32_t overflow);
  */
 void config_topic_retention(const broker_config *c, const char *topic,
     int64_t *age_ms, uint64_t *bytes, const char **policy);
+/* The publish rate limit (per second; 0: none) for a new topic named
+ * topic, chosen as config_topic_retention chooses. */
+void config_topic_publish_rate(const broker_config *c, const char *topic,
+    uint64_t *msgs, uint64_t *bytes);
 
 /* config_file.c: reads a YAML config file into c (over what it holds).
  * Returns 0, or -1 after printing "sluiced: FILE:LINE: reason". */

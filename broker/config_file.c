@@ -25,7 +25,8 @@ typedef struct {
 	const char *path;
 	yaml_document_t doc;
 	broker_config *c;
-	int *policy_has;   /* per policy: bit 0 retention_age, bit 1 bytes given */
+	int *policy_has;   /* per policy: bit 0 retention_age, bit 1 bytes,
+	                    * bit 2 publish_rate_msgs, bit 3 publish_rate_bytes given */
 } loader;
 
 static int
@@ -163,12 +164,46 @@ load_count(loader *L, const yaml_node_t *n, const char *key, uint32_t min,
 	return 0;
 }
 
-/* Retention keys of topics.defaults and of each policy. has: bit 0 age,
- * bit 1 bytes were given. */
+/* Rates: messages per second, 0 (no limit) up to 2^40. */
+static int
+load_rate(loader *L, const yaml_node_t *n, const char *key, uint64_t *out)
+{
+	const char *v = scalar(L, n, key);
+	char *end;
+	if (v == NULL)
+		return -1;
+	errno = 0;
+	unsigned long long u = strtoull(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end != '\0' || errno == ERANGE || u > (1ull << 40))
+		return fail(L, n, "%s: '%s' is not a rate (messages per second, 0 "
+		    "for no limit)", key, v);
+	*out = u;
+	return 0;
+}
+
+/* Durations that fit a uint32_t of milliseconds (about 49 days). */
+static int
+load_ms32(loader *L, const yaml_node_t *n, const char *key, uint32_t *out)
+{
+	uint64_t ms;
+	const char *v = scalar(L, n, key);
+	if (v == NULL)
+		return -1;
+	if (config_parse_duration(v, 1, &ms) != 0 || ms > UINT32_MAX)
+		return fail(L, n, "%s: '%s' is not a duration (a number with ms, "
+		    "s, m, h or d, up to 49d)", key, v);
+	*out = (uint32_t) ms;
+	return 0;
+}
+
+/* The keys of topics.defaults and of each policy. has: bit 0 age, bit 1
+ * bytes, bit 2 publish_rate_msgs, bit 3 publish_rate_bytes were given. */
 static int
 load_retention(loader *L, const yaml_node_t *m, const char *prefix,
-    int64_t *age, uint64_t *bytes, const char **match, int *has)
+    topic_policy *tp, const char **match, int *has)
 {
+	int64_t *age = &tp->retention_age_ms;
+	uint64_t *bytes = &tp->retention_bytes;
 	char key[128];
 	if (expect(L, m, YAML_MAPPING_NODE, prefix) != 0)
 		return -1;
@@ -189,13 +224,21 @@ load_retention(loader *L, const yaml_node_t *m, const char *prefix,
 			if (load_bytes(L, v, key, bytes) != 0)
 				return -1;
 			*has |= 2;
+		} else if (strcmp(k, "publish_rate_msgs") == 0) {
+			if (load_rate(L, v, key, &tp->publish_rate_msgs) != 0)
+				return -1;
+			*has |= 4;
+		} else if (strcmp(k, "publish_rate_bytes") == 0) {
+			if (load_bytes(L, v, key, &tp->publish_rate_bytes) != 0)
+				return -1;
+			*has |= 8;
 		} else if (match != NULL && strcmp(k, "match") == 0) {
 			if ((*match = scalar(L, v, key)) == NULL)
 				return -1;
 		} else {
 			return fail(L, node(L, p->key), "unknown key '%s' (expected %s"
-			    "retention_age or retention_bytes)", key,
-			    match != NULL ? "match, " : "");
+			    "retention_age, retention_bytes, publish_rate_msgs or "
+			    "publish_rate_bytes)", key, match != NULL ? "match, " : "");
 		}
 	}
 	return 0;
@@ -244,8 +287,7 @@ load_policies(loader *L, const yaml_node_t *seq)
 		const char *match = NULL;
 		char key[64];
 		snprintf(key, sizeof(key), "topics.policies[%zu]", i);
-		rv = load_retention(L, m, key, &ps[i].retention_age_ms,
-		    &ps[i].retention_bytes, &match, &has[i]);
+		rv = load_retention(L, m, key, &ps[i], &match, &has[i]);
 		if (rv != 0)
 			break;
 		if (match == NULL) {
@@ -276,10 +318,16 @@ load_topics(loader *L, const yaml_node_t *m)
 		if (k == NULL)
 			return -1;
 		if (strcmp(k, "defaults") == 0) {
-			if (load_retention(L, v, "topics.defaults",
-			        &L->c->topic_retention_age_ms,
-			        &L->c->topic_retention_bytes, NULL, &has) != 0)
+			broker_config *c = L->c;
+			topic_policy d = { NULL, c->topic_retention_age_ms,
+				c->topic_retention_bytes, c->topic_publish_rate_msgs,
+				c->topic_publish_rate_bytes };
+			if (load_retention(L, v, "topics.defaults", &d, NULL, &has) != 0)
 				return -1;
+			c->topic_retention_age_ms = d.retention_age_ms;
+			c->topic_retention_bytes = d.retention_bytes;
+			c->topic_publish_rate_msgs = d.publish_rate_msgs;
+			c->topic_publish_rate_bytes = d.publish_rate_bytes;
 		} else if (strcmp(k, "policies") == 0) {
 			if (load_policies(L, v) != 0)
 				return -1;
@@ -318,11 +366,31 @@ load_sub_defaults(loader *L, const yaml_node_t *m)
 			if (config_parse_overflow(s, &c->sub_overflow) != 0)
 				return fail(L, v, "%s: '%s' is not drop_newest, drop_oldest "
 				    "or block", key, s);
+		} else if (strcmp(k, "dispatch_rate_msgs") == 0) {
+			if (load_rate(L, v, key, &c->sub_dispatch_rate_msgs) != 0)
+				return -1;
+		} else if (strcmp(k, "dispatch_rate_bytes") == 0) {
+			if (load_bytes(L, v, key, &c->sub_dispatch_rate_bytes) != 0)
+				return -1;
+		} else if (strcmp(k, "breaker_failures") == 0) {
+			if (load_count(L, v, key, 0, 1000000, &c->sub_breaker_failures) != 0)
+				return -1;
+		} else if (strcmp(k, "breaker_cooldown") == 0) {
+			if (load_ms32(L, v, key, &c->sub_breaker_cooldown_ms) != 0)
+				return -1;
+		} else if (strcmp(k, "breaker_cooldown_max") == 0) {
+			if (load_ms32(L, v, key, &c->sub_breaker_cooldown_max_ms) != 0)
+				return -1;
 		} else {
 			return fail(L, node(L, p->key), "unknown key '%s' (expected window, "
-			    "overflow or queue_size)", key);
+			    "overflow, queue_size, dispatch_rate_msgs, dispatch_rate_bytes, "
+			    "breaker_failures, breaker_cooldown or breaker_cooldown_max)", key);
 		}
 	}
+	if (c->sub_breaker_cooldown_max_ms < c->sub_breaker_cooldown_ms)
+		return fail(L, m, "subscriptions.defaults: breaker_cooldown_max (%u ms) "
+		    "must be at least breaker_cooldown (%u ms)",
+		    c->sub_breaker_cooldown_max_ms, c->sub_breaker_cooldown_ms);
 	return 0;
 }
 
@@ -403,6 +471,10 @@ resolve_policies(loader *L)
 			p->retention_age_ms = c->topic_retention_age_ms;
 		if (!(L->policy_has[i] & 2))
 			p->retention_bytes = c->topic_retention_bytes;
+		if (!(L->policy_has[i] & 4))
+			p->publish_rate_msgs = c->topic_publish_rate_msgs;
+		if (!(L->policy_has[i] & 8))
+			p->publish_rate_bytes = c->topic_publish_rate_bytes;
 	}
 	sl_free(L->policy_has);
 	L->policy_has = NULL;
@@ -480,6 +552,15 @@ print_retention(FILE *out, const char *indent, int64_t age, uint64_t bytes)
 	    indent, b);
 }
 
+static void
+print_publish_rate(FILE *out, const char *indent, uint64_t msgs, uint64_t bytes)
+{
+	char b[32];
+	config_format_bytes(bytes, b, sizeof(b));
+	fprintf(out, "%spublish_rate_msgs: %llu\n%spublish_rate_bytes: %s\n", indent,
+	    (unsigned long long) msgs, indent, b);
+}
+
 void
 config_file_print(const broker_config *c, FILE *out)
 {
@@ -497,6 +578,7 @@ config_file_print(const broker_config *c, FILE *out)
 	}
 	fprintf(out, "topics:\n  defaults:\n");
 	print_retention(out, "    ", c->topic_retention_age_ms, c->topic_retention_bytes);
+	print_publish_rate(out, "    ", c->topic_publish_rate_msgs, c->topic_publish_rate_bytes);
 	fprintf(out, "  policies:%s\n", c->npolicies == 0 ? " []" : "");
 	for (size_t i = 0; i < c->npolicies; i++) {
 		fprintf(out, "    - match: ");
@@ -504,8 +586,19 @@ config_file_print(const broker_config *c, FILE *out)
 		fputc('\n', out);
 		print_retention(out, "      ", c->policies[i].retention_age_ms,
 		    c->policies[i].retention_bytes);
+		print_publish_rate(out, "      ", c->policies[i].publish_rate_msgs,
+		    c->policies[i].publish_rate_bytes);
 	}
 	fprintf(out, "subscriptions:\n  defaults:\n    window: %u\n    overflow: %s\n"
 	             "    queue_size: %u\n",
 	    c->sub_window, config_overflow_name(c->sub_overflow), c->sub_queue_size);
+	char rb[32], cd[32], cdm[32];
+	config_format_bytes(c->sub_dispatch_rate_bytes, rb, sizeof(rb));
+	config_format_duration(c->sub_breaker_cooldown_ms, cd, sizeof(cd));
+	config_format_duration(c->sub_breaker_cooldown_max_ms, cdm, sizeof(cdm));
+	fprintf(out, "    dispatch_rate_msgs: %llu\n    dispatch_rate_bytes: %s\n"
+	             "    breaker_failures: %u\n    breaker_cooldown: %s\n"
+	             "    breaker_cooldown_max: %s\n",
+	    (unsigned long long) c->sub_dispatch_rate_msgs, rb, c->sub_breaker_failures,
+	    cd, cdm);
 }

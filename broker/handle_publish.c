@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "broker.h"
 #include "log.h"
+#include "ratelimit.h"
 
 static sluice_err
 validate(broker *b, const Sluice__Publish *p, uint32_t *bad, char *detail,
@@ -38,20 +39,25 @@ validate(broker *b, const Sluice__Publish *p, uint32_t *bad, char *detail,
 	return SLUICE_OK;
 }
 
-/* Auto-create: the topic gets the retention of its policy (config). */
+/* Auto-create: the topic gets the retention and publish rate limit of
+ * its policy (config). */
 static sluice_err
 create_topic(broker *b, const char *name, tlog_topic **t)
 {
 	int64_t age_ms;
-	uint64_t bytes;
+	uint64_t bytes, rate_msgs, rate_bytes;
 	const char *policy;
 	config_topic_retention(&b->cfg, name, &age_ms, &bytes, &policy);
-	sluice_err rv = tlog_topic_create(b->log, name, age_ms, bytes, t);
+	config_topic_publish_rate(&b->cfg, name, &rate_msgs, &rate_bytes);
+	sluice_err rv = tlog_topic_create_limited(b->log, name, age_ms, bytes,
+	    rate_msgs, rate_bytes, t);
 	if (rv == SLUICE_OK)
 		sl_event(SL_LOG_INFO, "topic_create",
 		    SL_FIELDS(SL_STR("topic", name), SL_STR("policy", policy),
 		        SL_I64("retention_age_ms", age_ms),
-		        SL_U64("retention_bytes", bytes)),
+		        SL_U64("retention_bytes", bytes),
+		        SL_U64("publish_rate_msgs", rate_msgs),
+		        SL_U64("publish_rate_bytes", rate_bytes)),
 		    "topic %s created on first publish (retention %lld ms, %llu "
 		    "bytes; policy %s)", name, (long long) age_ms,
 		    (unsigned long long) bytes, policy != NULL ? policy : "defaults");
@@ -103,7 +109,7 @@ handle_publish(broker *b, session *s, const reply_to *to, Sluice__Request *req,
 	p->req = req;
 	p->topic = t;
 	p->bytes = frame_bytes;
-	if (commit_must_hold(b, t))
+	if (commit_must_hold(b, t) || !ratelimit_publish_admit(b, p))
 		commit_hold(b, p);
 	else
 		commit_enqueue(b, p);

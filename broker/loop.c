@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "admin.h"
 #include "broker.h"
+#include "ratelimit.h"
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/supplemental/util/platform.h>
 #include "log.h"
@@ -114,6 +115,9 @@ route(broker *b, nng_msg *m)
 	}
 	s->outstanding++;
 	s->last_request_ms = broker_now_ms(b);
+	/* The engine's timers (retries, deadlines) count from this turn. */
+	if (b->subs != NULL)
+		subs_set_clock(b->subs, s->last_request_ms);
 
 	size_t len = nng_msg_len(m);
 	Sluice__Request *req = NULL;
@@ -335,6 +339,8 @@ broker_stop_if_drained(broker *b)
 	uv_close((uv_handle_t *) &b->fetch_timer, NULL);
 	uv_close((uv_handle_t *) &b->watchdog_timer, NULL);
 	uv_close((uv_handle_t *) &b->cursor_timer, NULL);
+	engine_timer_close(b);
+	ratelimit_publish_stop(b);
 	uv_close((uv_handle_t *) &b->sigint, NULL);
 	uv_close((uv_handle_t *) &b->sigterm, NULL);
 	/* Give the last acks a moment to leave before the pipes close. */
@@ -424,6 +430,8 @@ start_handles(broker *b)
 	b->watchdog_timer.data = b;
 	uv_timer_start(&b->watchdog_timer, on_watchdog_timer, b->cfg.watchdog_ms,
 	    b->cfg.watchdog_ms);
+	engine_timer_init(b);
+	ratelimit_publish_start(b);
 	uv_timer_init(&b->loop, &b->cursor_timer);
 	b->cursor_timer.data = b;
 	uv_timer_start(&b->cursor_timer, on_cursor_timer, b->cfg.cursor_flush_ms,
@@ -518,6 +526,7 @@ out:
 	subs_close(b.subs);
 	inbox_fini(&b.inbox);
 	producers_fini(&b);
+	ratelimit_publish_fini(&b);
 	sessions_fini(&b.sessions);
 	tlog_batch_free(b.batch);
 	tlog_close(b.log);

@@ -17,6 +17,7 @@
 
 #include "alloc.h"
 #include "broker.h"
+#include "ratelimit.h"
 #include "status.h"
 
 /* Metric families, in output order. docs/metrics.md describes each. */
@@ -25,11 +26,13 @@ enum {
 	F_CONNECTIONS_TOTAL, F_TOPICS, F_SUBSCRIPTIONS, F_CONSUMERS,
 	F_STORAGE_WRITABLE, F_WRITE_STOPPED, F_STALL, F_DELAYED_RATE, F_DISK,
 	F_RSS, F_H_PERSIST, F_H_DELIVER, F_H_ACK,
+	F_PUB_RATE_LIMITED, F_BREAKER_OPENS,
 	F_T_PUBLISHED, F_T_PUBLISHED_BYTES, F_T_HEAD, F_T_FIRST, F_T_STORED,
+	F_T_RATE_LIMITED,
 	F_S_BACKLOG, F_S_BACKLOG_BYTES, F_S_QUEUE, F_S_UNACKED, F_S_OLDEST,
 	F_S_CONSUMERS, F_S_DELIVERED, F_S_ACKED, F_S_NACKED, F_S_REDELIVERED,
-	F_S_DROPPED, F_S_IGNORED, F_S_STUCK,
-	F_C_OMITTED, F_C_DELIVERED, F_C_ACKED, F_C_UNACKED,
+	F_S_DROPPED, F_S_IGNORED, F_S_STUCK, F_S_RATE_LIMITED,
+	F_C_OMITTED, F_C_DELIVERED, F_C_ACKED, F_C_UNACKED, F_C_BREAKER_OPEN,
 	F_COUNT
 };
 
@@ -71,6 +74,10 @@ static const struct {
 	    "From a message's publish time to its first delivery." },
 	[F_H_ACK] = { "sluice_deliver_to_ack_seconds", "histogram",
 	    "From a delivery to its ack." },
+	[F_PUB_RATE_LIMITED] = { "sluice_publish_rate_limited_total", "counter",
+	    "Publishes whose ack a topic's publish rate limit delayed, all topics." },
+	[F_BREAKER_OPENS] = { "sluice_consumer_breaker_opens_total", "counter",
+	    "Times a consumer's circuit breaker opened, all subscriptions." },
 	[F_T_PUBLISHED] = { "sluice_topic_published_messages_total", "counter",
 	    "Messages published to the topic since start." },
 	[F_T_PUBLISHED_BYTES] = { "sluice_topic_published_bytes_total", "counter",
@@ -81,6 +88,8 @@ static const struct {
 	    "The oldest offset kept." },
 	[F_T_STORED] = { "sluice_topic_stored_bytes", "gauge",
 	    "Bytes of the messages kept (encoded records)." },
+	[F_T_RATE_LIMITED] = { "sluice_topic_publish_rate_limited_total", "counter",
+	    "Publishes to the topic whose ack its publish rate limit delayed." },
 	[F_S_BACKLOG] = { "sluice_subscription_backlog_messages", "gauge",
 	    "Messages not yet acked." },
 	[F_S_BACKLOG_BYTES] = { "sluice_subscription_backlog_bytes", "gauge",
@@ -107,6 +116,8 @@ static const struct {
 	    "Acks that matched no unacked delivery." },
 	[F_S_STUCK] = { "sluice_subscription_stuck", "gauge",
 	    "1 for the reason the subscription is not progressing; 0 for the other reasons." },
+	[F_S_RATE_LIMITED] = { "sluice_subscription_rate_limited_total", "counter",
+	    "Dispatch rounds the subscription's dispatch rate limit cut short." },
 	[F_C_OMITTED] = { "sluice_consumer_metrics_omitted", "gauge",
 	    "1 when per-consumer series are left out: more consumers than --metrics-max-consumers." },
 	[F_C_DELIVERED] = { "sluice_consumer_delivered_total", "counter",
@@ -115,6 +126,8 @@ static const struct {
 	    "Acks from the consumer since it attached." },
 	[F_C_UNACKED] = { "sluice_consumer_unacked_messages", "gauge",
 	    "Messages the consumer holds unacked." },
+	[F_C_BREAKER_OPEN] = { "sluice_consumer_breaker_open", "gauge",
+	    "1 while the consumer's circuit breaker is open or half-open (its deliveries failed)." },
 };
 
 /* ---- the growable buffer ---- */
@@ -306,6 +319,8 @@ on_consumer(void *arg, const subs_consumer_info *ci)
 	sample_u64(&w->fam[F_C_DELIVERED], F_C_DELIVERED, ls, 4, ci->delivered);
 	sample_u64(&w->fam[F_C_ACKED], F_C_ACKED, ls, 4, ci->acked);
 	sample_u64(&w->fam[F_C_UNACKED], F_C_UNACKED, ls, 4, ci->unacked);
+	sample_u64(&w->fam[F_C_BREAKER_OPEN], F_C_BREAKER_OPEN, ls, 4,
+	    ci->breaker != NULL && strcmp(ci->breaker, "closed") != 0);
 }
 
 static void
@@ -347,6 +362,7 @@ on_subscription(void *arg, const char *name)
 		{ F_S_REDELIVERED, st.redelivered },
 		{ F_S_DROPPED, st.dropped },
 		{ F_S_IGNORED, st.ignored_acks },
+		{ F_S_RATE_LIMITED, st.rate_limited },
 	};
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
 		sample_u64(&w->fam[vals[i].f], vals[i].f, ls, 2, vals[i].v);
@@ -374,6 +390,8 @@ on_topic(void *arg, tlog_topic *t)
 	sample_u64(&w->fam[F_T_HEAD], F_T_HEAD, ls, 1, head);
 	sample_u64(&w->fam[F_T_FIRST], F_T_FIRST, ls, 1, first);
 	sample_u64(&w->fam[F_T_STORED], F_T_STORED, ls, 1, bytes);
+	sample_u64(&w->fam[F_T_RATE_LIMITED], F_T_RATE_LIMITED, ls, 1,
+	    ratelimit_publish_limited(w->b, t));
 	w->topic = t;
 	w->mean_bytes = head > first ? (double) bytes / (double) (head - first) : 0;
 	if (w->b->subs != NULL)
@@ -420,6 +438,9 @@ broker_wide(walk *w, uint64_t consumers)
 	sample_u64(&f[F_DISK], F_DISK, NULL, 0, bs.disk_bytes);
 	sample_u64(&f[F_RSS], F_RSS, NULL, 0, bs.rss_bytes);
 	sample_u64(&f[F_C_OMITTED], F_C_OMITTED, NULL, 0, w->per_consumer ? 0 : 1);
+	sample_u64(&f[F_PUB_RATE_LIMITED], F_PUB_RATE_LIMITED, NULL, 0, b->pub_rate_limited);
+	sample_u64(&f[F_BREAKER_OPENS], F_BREAKER_OPENS, NULL, 0,
+	    b->subs != NULL ? subs_breaker_opens_total(b->subs) : 0);
 
 	subs_latency lat = { 0 };
 	if (b->subs != NULL)
@@ -432,7 +453,8 @@ broker_wide(walk *w, uint64_t consumers)
 static int
 is_consumer_family(int f)
 {
-	return f == F_C_DELIVERED || f == F_C_ACKED || f == F_C_UNACKED;
+	return f == F_C_DELIVERED || f == F_C_ACKED || f == F_C_UNACKED ||
+	    f == F_C_BREAKER_OPEN;
 }
 
 sluice_err

@@ -28,6 +28,7 @@ io_request_id(void *arg, void *fetch_ctx)
 const subs_io broker_subs_io = {
 	.deliver = io_deliver,
 	.request_id = io_request_id,
+	.dead_letter = broker_dead_letter,
 	.arg = NULL, /* set to the broker at start */
 };
 

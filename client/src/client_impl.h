@@ -138,6 +138,17 @@ struct sluice_consumer_opts {
 	int32_t         priority;   /* failover: highest active first */
 	sluice_overflow overflow;   /* non-reliable */
 	uint32_t        queue_size; /* non-reliable; 0 = window */
+	/* A new subscription's policies (issue #6); unset parts are not
+	 * sent, so the broker's defaults apply. */
+	sluice_failure_policy policy; /* dead_letter_topic: NULL, or dlq */
+	char           *dlq;        /* owned copy of the dead letter topic */
+	int             has_limit;  /* dispatch limit set */
+	uint64_t        limit_msgs; /* per second; 0 = no limit */
+	uint64_t        limit_bytes;
+	int             has_breaker;
+	uint32_t        breaker_failures; /* 0 = off */
+	uint32_t        breaker_cooldown_ms;
+	uint32_t        breaker_cooldown_max_ms;
 };
 
 /* Option copies (opts.c), used by the objects that keep options. */

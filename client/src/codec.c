@@ -65,6 +65,9 @@ CODEC_PAIR(request, Sluice__Request, sluice__request)
 CODEC_PAIR(reply, Sluice__Reply, sluice__reply)
 CODEC_PAIR(stored, Sluice__StoredMessage, sluice__stored_message)
 CODEC_PAIR(topic_meta, Sluice__TopicMeta, sluice__topic_meta)
+CODEC_PAIR(parked, Sluice__ParkedInfo, sluice__parked_info)
+CODEC_PAIR(sub_meta, Sluice__SubscriptionMeta, sluice__subscription_meta)
+CODEC_PAIR(cursor, Sluice__Cursor, sluice__cursor)
 
 void
 codec_request_free(Sluice__Request *r)
@@ -92,6 +95,27 @@ codec_topic_meta_free(Sluice__TopicMeta *m)
 {
 	if (m != NULL)
 		sluice__topic_meta__free_unpacked(m, &allocator);
+}
+
+void
+codec_parked_free(Sluice__ParkedInfo *m)
+{
+	if (m != NULL)
+		sluice__parked_info__free_unpacked(m, &allocator);
+}
+
+void
+codec_sub_meta_free(Sluice__SubscriptionMeta *m)
+{
+	if (m != NULL)
+		sluice__subscription_meta__free_unpacked(m, &allocator);
+}
+
+void
+codec_cursor_free(Sluice__Cursor *m)
+{
+	if (m != NULL)
+		sluice__cursor__free_unpacked(m, &allocator);
 }
 
 uint64_t
@@ -264,4 +288,65 @@ codec_stored_publish_time(const uint8_t *buf, size_t len)
 			return (int64_t) v;
 	}
 	return 0;
+}
+
+/* Reads a varint at *p (< end); 0 when truncated or longer than 10 bytes. */
+static int
+read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (int i = 0; i < 10 && *p < end; i++) {
+		uint8_t b = *(*p)++;
+		*v |= (uint64_t) (b & 0x7f) << (7 * i);
+		if ((b & 0x80) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+codec_stored_key(const uint8_t *buf, size_t len, const uint8_t **key, size_t *klen)
+{
+	/* Walks the fields, skipping the others by their wire type (the
+	 * payload is one jump), so the cost does not grow with its size. */
+	const uint8_t *p = buf, *end = buf + len, *k = NULL;
+	uint64_t tag, v, has = 0, kl = 0;
+	while (p < end) {
+		if (!read_varint(&p, end, &tag))
+			return 0;
+		switch (tag & 7) {
+		case 0:
+			if (!read_varint(&p, end, &v))
+				return 0;
+			if (tag >> 3 == 2)
+				has = v;
+			break;
+		case 1:
+			if ((size_t) (end - p) < 8)
+				return 0;
+			p += 8;
+			break;
+		case 2:
+			if (!read_varint(&p, end, &v) || v > (uint64_t) (end - p))
+				return 0;
+			if (tag >> 3 == 3) {
+				k = p;
+				kl = v;
+			}
+			p += v;
+			break;
+		case 5:
+			if ((size_t) (end - p) < 4)
+				return 0;
+			p += 4;
+			break;
+		default:
+			return 0;
+		}
+	}
+	if (!has)
+		return 0;
+	*key = k != NULL ? k : buf; /* has_key with an empty key: "" */
+	*klen = (size_t) kl;
+	return 1;
 }

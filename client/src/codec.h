@@ -36,6 +36,23 @@ size_t codec_stored_pack(const Sluice__StoredMessage *m, uint8_t *buf);
 /* The publish time of an encoded StoredMessage without decoding it (the
  * field comes first in the encoding); 0 when absent or malformed. */
 int64_t codec_stored_publish_time(const uint8_t *buf, size_t len);
+/* The key of an encoded StoredMessage without decoding it: 1 with *key
+ * (pointing into buf) and *klen when has_key is set, 0 when it has no key
+ * or the bytes are malformed. */
+int codec_stored_key(const uint8_t *buf, size_t len, const uint8_t **key, size_t *klen);
+size_t codec_parked_size(const Sluice__ParkedInfo *m);
+size_t codec_parked_pack(const Sluice__ParkedInfo *m, uint8_t *buf);
+sluice_err codec_parked_unpack(const void *buf, size_t len, Sluice__ParkedInfo **out);
+void       codec_parked_free(Sluice__ParkedInfo *m);
+/* Subscription definitions and cursors (engine/subs). */
+size_t codec_sub_meta_size(const Sluice__SubscriptionMeta *m);
+size_t codec_sub_meta_pack(const Sluice__SubscriptionMeta *m, uint8_t *buf);
+sluice_err codec_sub_meta_unpack(const void *buf, size_t len, Sluice__SubscriptionMeta **out);
+void       codec_sub_meta_free(Sluice__SubscriptionMeta *m);
+size_t codec_cursor_size(const Sluice__Cursor *m);
+size_t codec_cursor_pack(const Sluice__Cursor *m, uint8_t *buf);
+sluice_err codec_cursor_unpack(const void *buf, size_t len, Sluice__Cursor **out);
+void       codec_cursor_free(Sluice__Cursor *m);
 size_t codec_topic_meta_size(const Sluice__TopicMeta *m);
 size_t codec_topic_meta_pack(const Sluice__TopicMeta *m, uint8_t *buf);
 

@@ -56,6 +56,17 @@ typedef struct {
 	size_t n, cap;
 } range_set;
 
+/*
+ * Pending nacks that share one delay and one reason: an Ack request
+ * carries one of these (Ack.nack_delay_ms and nack_reason apply to all its
+ * nacks), so each other combination waits for an Ack of its own.
+ */
+typedef struct {
+	range_set r;
+	uint32_t  delay_ms; /* 0: the subscription's backoff */
+	char     *reason;   /* owned; NULL: none */
+} nack_group;
+
 /* Sorted distinct offsets v[lo..hi); removing the first one is O(1). */
 typedef struct {
 	uint64_t *v;
@@ -115,7 +126,10 @@ struct sluice_consumer {
 	uint64_t      next_seq;  /* fetch send order */
 	offset_set    out;       /* reliable: held offsets */
 	range_set     acks;      /* pending acks */
-	range_set     nacks;     /* pending nacks */
+	nack_group   *nacks;     /* pending nacks, oldest group first */
+	size_t        n_nacks;   /* groups in use */
+	size_t        nacks_cap;
+	size_t        nack_ranges; /* ranges over all groups */
 	int           has_cum;   /* pending cumulative ack */
 	uint64_t      cum;
 	sluice_err    err;       /* fatal: no more fetching */
@@ -302,7 +316,7 @@ room(const sluice_consumer *k, const fetch *o)
 static int
 acks_pending(const sluice_consumer *k)
 {
-	return k->acks.n > 0 || k->nacks.n > 0 || k->has_cum;
+	return k->acks.n > 0 || k->n_nacks > 0 || k->has_cum;
 }
 
 /* Marks the consumer failed (first error wins) and wakes everyone. */
@@ -354,24 +368,44 @@ fetch_send(sluice_consumer *k, fetch *f, uint32_t ask)
 	k->acks.n = 0; /* they travel with this fetch */
 }
 
-/* Sends every pending ack, nack and cumulative ack in one Ack request. */
+/* Drops the oldest nack group (just sent). */
+static void
+nacks_pop(sluice_consumer *k)
+{
+	nack_group *g = &k->nacks[0];
+	k->nack_ranges -= g->r.n;
+	sl_free(g->r.v);
+	sl_free(g->reason);
+	k->n_nacks--;
+	memmove(k->nacks, k->nacks + 1, k->n_nacks * sizeof(*k->nacks));
+}
+
+/*
+ * Sends every pending ack and cumulative ack, and the oldest group of
+ * nacks, in one Ack request. Later nack groups follow, one per Ack, as
+ * each reply comes back (ack_done pumps).
+ */
 static void
 ack_send(sluice_consumer *k)
 {
 	if (k->ack.busy || !acks_pending(k))
 		return;
+	static const nack_group none = { { NULL, 0, 0 }, 0, NULL };
+	const nack_group *g = k->n_nacks > 0 ? &k->nacks[0] : &none;
 	Sluice__AckRange **acks = NULL, **nacks = NULL;
 	sluice_err rv = ranges_pb(&k->acks, &acks);
 	if (rv == SLUICE_OK)
-		rv = ranges_pb(&k->nacks, &nacks);
+		rv = ranges_pb(&g->r, &nacks);
 	Sluice__Ack am = SLUICE__ACK__INIT;
 	am.consumer_id = k->id;
 	am.n_ranges = acks != NULL ? k->acks.n : 0;
 	am.ranges = acks;
 	am.has_cumulative = k->has_cum;
 	am.cumulative = k->cum;
-	am.n_nacks = nacks != NULL ? k->nacks.n : 0;
+	am.n_nacks = nacks != NULL ? g->r.n : 0;
 	am.nacks = nacks;
+	am.nack_delay_ms = g->delay_ms;
+	am.nack_reason = g->reason != NULL ? g->reason : (char *) "";
 	Sluice__Request rq = SLUICE__REQUEST__INIT;
 	rq.request_id = k->ack.req.id = client_next_id(k->c);
 	rq.body_case = SLUICE__REQUEST__BODY_ACK;
@@ -392,7 +426,9 @@ ack_send(sluice_consumer *k)
 		return;
 	}
 	k->ack.busy = 1;
-	k->acks.n = k->nacks.n = 0;
+	k->acks.n = 0;
+	if (k->n_nacks > 0)
+		nacks_pop(k);
 	k->has_cum = 0;
 }
 
@@ -423,9 +459,9 @@ pump(sluice_consumer *k, int eager)
 	 * any fetch that uses it, or that fetch would ask beyond the
 	 * broker's view of the window. Requests leave in submission order.
 	 */
-	if (k->nacks.n > 0 || k->has_cum) {
+	if (k->n_nacks > 0 || k->has_cum) {
 		ack_send(k);
-		if (k->err != SLUICE_OK || k->nacks.n > 0 || k->has_cum)
+		if (k->err != SLUICE_OK || k->n_nacks > 0 || k->has_cum)
 			return; /* an Ack is in flight: ack_done pumps again */
 	}
 	nng_time now = nng_clock();
@@ -705,12 +741,84 @@ consumer_free(sluice_consumer *k)
 	}
 	sl_free(k->out.v);
 	sl_free(k->acks.v);
-	sl_free(k->nacks.v);
+	while (k->n_nacks > 0)
+		nacks_pop(k);
+	sl_free(k->nacks);
 	if (k->cv != NULL)
 		nng_cv_free(k->cv);
 	if (k->mu != NULL)
 		nng_mtx_free(k->mu);
 	sl_free(k);
+}
+
+/* Storage of a Subscribe's policy messages (on the caller's stack). */
+typedef struct {
+	Sluice__FailurePolicy fp;
+	Sluice__RateLimit     rl;
+	Sluice__BreakerPolicy bp;
+	Sluice__U32           ack_timeout, base, max, jitter, redeliveries;
+	Sluice__U32           failures, cooldown, cooldown_max;
+	Sluice__U64           msgs, bytes;
+} policy_wire;
+
+/* Points w at a U32 wrapper holding v when set, else leaves it NULL. */
+static void
+u32_set(Sluice__U32 **slot, Sluice__U32 *w, int set, uint32_t v)
+{
+	if (!set)
+		return;
+	sluice__u32__init(w);
+	w->value = v;
+	*slot = w;
+}
+
+/*
+ * Fills s->policy, dispatch_limit and breaker from the options, storage
+ * in w. A message goes only when something in it is set: unset means the
+ * broker's defaults.
+ */
+static void
+policy_pb(const sluice_consumer_opts *co, policy_wire *w, Sluice__Subscribe *s)
+{
+	const sluice_failure_policy *p = &co->policy;
+	sluice__failure_policy__init(&w->fp);
+	u32_set(&w->fp.ack_timeout_ms, &w->ack_timeout, p->has_ack_timeout,
+	    p->ack_timeout_ms);
+	w->fp.backoff = (Sluice__BackoffKind) p->backoff;
+	u32_set(&w->fp.backoff_base_ms, &w->base, p->has_backoff_base,
+	    p->backoff_base_ms);
+	u32_set(&w->fp.backoff_max_ms, &w->max, p->has_backoff_max,
+	    p->backoff_max_ms);
+	u32_set(&w->fp.backoff_jitter_pct, &w->jitter, p->has_backoff_jitter,
+	    p->backoff_jitter_pct);
+	u32_set(&w->fp.max_redeliveries, &w->redeliveries,
+	    p->has_max_redeliveries, p->max_redeliveries);
+	w->fp.on_exhausted = (Sluice__OnExhausted) p->on_exhausted;
+	w->fp.dead_letter_topic = co->dlq != NULL ? co->dlq : (char *) "";
+	if (p->has_ack_timeout || p->backoff != SLUICE_BACKOFF_DEFAULT ||
+	    p->has_backoff_base || p->has_backoff_max || p->has_backoff_jitter ||
+	    p->has_max_redeliveries ||
+	    p->on_exhausted != SLUICE_EXHAUSTED_DEFAULT || co->dlq != NULL)
+		s->policy = &w->fp;
+	if (co->has_limit) {
+		sluice__rate_limit__init(&w->rl);
+		sluice__u64__init(&w->msgs);
+		sluice__u64__init(&w->bytes);
+		w->msgs.value = co->limit_msgs;
+		w->bytes.value = co->limit_bytes;
+		w->rl.msgs_per_sec = &w->msgs;
+		w->rl.bytes_per_sec = &w->bytes;
+		s->dispatch_limit = &w->rl;
+	}
+	if (co->has_breaker) {
+		sluice__breaker_policy__init(&w->bp);
+		u32_set(&w->bp.failures, &w->failures, 1, co->breaker_failures);
+		u32_set(&w->bp.cooldown_ms, &w->cooldown, 1,
+		    co->breaker_cooldown_ms);
+		u32_set(&w->bp.cooldown_max_ms, &w->cooldown_max, 1,
+		    co->breaker_cooldown_max_ms);
+		s->breaker = &w->bp;
+	}
 }
 
 static sluice_err
@@ -732,6 +840,8 @@ subscribe(sluice_consumer *k, const char *topic, const char *sub,
 	s.overflow = s.has_overflow ? (Sluice__Overflow) co->overflow
 	                            : SLUICE__OVERFLOW__OVERFLOW_DROP_NEWEST;
 	s.queue_size = co->queue_size;
+	policy_wire pw;
+	policy_pb(co, &pw, &s);
 	Sluice__Request rq = SLUICE__REQUEST__INIT;
 	rq.body_case = SLUICE__REQUEST__BODY_SUBSCRIBE;
 	rq.subscribe = &s;
@@ -750,9 +860,10 @@ sluice_err
 sluice_consumer_open(sluice_consumer **out, sluice_client *c,
     const char *topic, const char *subscription, const sluice_consumer_opts *co)
 {
-	sluice_consumer_opts defaults = { SLUICE_SUB_EXCLUSIVE, SLUICE_RELIABLE,
-		1000, SLUICE_START_LATEST, 0, (char *) "libsluice", 0,
-		SLUICE_OVERFLOW_DEFAULT, 0 };
+	sluice_consumer_opts defaults = { .type = SLUICE_SUB_EXCLUSIVE,
+		.mode = SLUICE_RELIABLE, .window = 1000,
+		.start = SLUICE_START_LATEST, .name = (char *) "libsluice",
+		.overflow = SLUICE_OVERFLOW_DEFAULT };
 	sluice_err rv;
 
 	if (out == NULL || c == NULL || !sluice_topic_name_is_valid(topic) ||
@@ -989,7 +1100,7 @@ ack_begin(sluice_consumer *k)
 	nng_mtx_lock(k->mu);
 	/* Bounded: with this many ranges waiting, wait for the Ack out. */
 	while (k->err == SLUICE_OK && k->ack.busy &&
-	    k->acks.n + k->nacks.n >= ACK_MAX_RANGES)
+	    k->acks.n + k->nack_ranges + k->n_nacks >= ACK_MAX_RANGES)
 		nng_cv_wait(k->cv);
 	return k->err;
 }
@@ -1018,7 +1129,7 @@ sluice_ack_cumulative(sluice_consumer *k, uint64_t offset)
 		return SLUICE_EINVAL;
 	if (!k->reliable)
 		return SLUICE_OK;
-	if (k->type == SLUICE_SUB_SHARED)
+	if (k->type == SLUICE_SUB_SHARED || k->type == SLUICE_SUB_KEY_SHARED)
 		return SLUICE_ENOTSUPP;
 	sluice_err rv = ack_begin(k);
 	if (rv == SLUICE_OK) {
@@ -1032,21 +1143,75 @@ sluice_ack_cumulative(sluice_consumer *k, uint64_t offset)
 	return rv;
 }
 
-sluice_err
-sluice_nack(sluice_consumer *k, uint64_t offset)
+static int
+same_reason(const char *a, const char *b)
 {
-	if (k == NULL)
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* The pending group for delay and reason, appended when new. mu held. */
+static sluice_err
+nack_group_get(sluice_consumer *k, uint32_t delay_ms, const char *reason,
+    nack_group **out)
+{
+	for (size_t i = 0; i < k->n_nacks; i++) {
+		nack_group *g = &k->nacks[i];
+		if (g->delay_ms == delay_ms && same_reason(g->reason, reason)) {
+			*out = g;
+			return SLUICE_OK;
+		}
+	}
+	if (k->n_nacks == k->nacks_cap) {
+		size_t cap = k->nacks_cap ? 2 * k->nacks_cap : 4;
+		nack_group *v = sl_realloc(k->nacks, cap * sizeof(*v));
+		if (v == NULL)
+			return SLUICE_ENOMEM;
+		k->nacks = v;
+		k->nacks_cap = cap;
+	}
+	nack_group *g = &k->nacks[k->n_nacks];
+	memset(g, 0, sizeof(*g));
+	g->delay_ms = delay_ms;
+	if (reason != NULL && (g->reason = sl_strdup(reason)) == NULL)
+		return SLUICE_ENOMEM;
+	k->n_nacks++;
+	*out = g;
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_nack_ex(sluice_consumer *k, uint64_t offset, uint32_t delay_ms,
+    const char *reason)
+{
+	if (reason != NULL && reason[0] == '\0')
+		reason = NULL;
+	if (k == NULL ||
+	    (reason != NULL && strlen(reason) > SLUICE_NACK_REASON_MAX))
 		return SLUICE_EINVAL;
 	if (!k->reliable)
 		return SLUICE_OK;
 	sluice_err rv = ack_begin(k);
+	nack_group *g = NULL;
+	if (rv == SLUICE_OK)
+		rv = nack_group_get(k, delay_ms, reason, &g);
 	if (rv == SLUICE_OK) {
+		size_t before = g->r.n;
+		rv = ranges_add(&g->r, offset);
+		k->nack_ranges += g->r.n - before;
+	}
+	if (rv == SLUICE_OK) {
+		/* Only a recorded nack frees the credit it held. */
 		set_remove(&k->out, offset);
-		rv = ranges_add(&k->nacks, offset);
 		pump(k, 0);
 	}
 	nng_mtx_unlock(k->mu);
 	return rv;
+}
+
+sluice_err
+sluice_nack(sluice_consumer *k, uint64_t offset)
+{
+	return sluice_nack_ex(k, offset, 0, NULL);
 }
 
 sluice_err

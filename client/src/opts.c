@@ -189,6 +189,7 @@ sluice_consumer_opts_free(sluice_consumer_opts *co)
 	if (co == NULL)
 		return;
 	sl_free(co->name);
+	sl_free(co->dlq);
 	sl_free(co);
 }
 
@@ -197,7 +198,8 @@ sluice_consumer_opts_set_type(sluice_consumer_opts *co, sluice_sub_type type)
 {
 	if (co == NULL || (type != SLUICE_SUB_EXCLUSIVE &&
 	                      type != SLUICE_SUB_FAILOVER &&
-	                      type != SLUICE_SUB_SHARED))
+	                      type != SLUICE_SUB_SHARED &&
+	                      type != SLUICE_SUB_KEY_SHARED))
 		return SLUICE_EINVAL;
 	co->type = type;
 	return SLUICE_OK;
@@ -262,5 +264,76 @@ sluice_consumer_opts_set_overflow(sluice_consumer_opts *co,
 		return SLUICE_EINVAL;
 	co->overflow = overflow;
 	co->queue_size = queue_size;
+	return SLUICE_OK;
+}
+
+/* ---- a new subscription's policies (issue #6) -------------------------- */
+
+#define MAX_JITTER_PCT 100
+
+static int
+policy_is_valid(const sluice_failure_policy *p)
+{
+	if (p->backoff != SLUICE_BACKOFF_DEFAULT &&
+	    p->backoff != SLUICE_BACKOFF_EXPONENTIAL &&
+	    p->backoff != SLUICE_BACKOFF_FIXED)
+		return 0;
+	if (p->on_exhausted != SLUICE_EXHAUSTED_DEFAULT &&
+	    p->on_exhausted != SLUICE_EXHAUSTED_DEAD_LETTER &&
+	    p->on_exhausted != SLUICE_EXHAUSTED_BLOCK &&
+	    p->on_exhausted != SLUICE_EXHAUSTED_DROP &&
+	    p->on_exhausted != SLUICE_EXHAUSTED_PARK)
+		return 0;
+	if (p->has_backoff_jitter && p->backoff_jitter_pct > MAX_JITTER_PCT)
+		return 0;
+	if (p->has_backoff_base && p->has_backoff_max &&
+	    p->backoff_max_ms < p->backoff_base_ms)
+		return 0;
+	return p->dead_letter_topic == NULL || p->dead_letter_topic[0] == '\0' ||
+	    sluice_topic_name_is_valid(p->dead_letter_topic);
+}
+
+sluice_err
+sluice_consumer_opts_set_failure_policy(
+    sluice_consumer_opts *co, const sluice_failure_policy *p)
+{
+	static const sluice_failure_policy unset = SLUICE_FAILURE_POLICY_INIT;
+	if (co == NULL || (p != NULL && !policy_is_valid(p)))
+		return SLUICE_EINVAL;
+	if (p == NULL)
+		p = &unset;
+	char *dlq = NULL;
+	if (p->dead_letter_topic != NULL && p->dead_letter_topic[0] != '\0' &&
+	    (dlq = sl_strdup(p->dead_letter_topic)) == NULL)
+		return SLUICE_ENOMEM;
+	sl_free(co->dlq);
+	co->dlq = dlq;
+	co->policy = *p;
+	co->policy.dead_letter_topic = dlq; /* the caller's string is borrowed */
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_consumer_opts_set_dispatch_limit(
+    sluice_consumer_opts *co, uint64_t msgs_per_sec, uint64_t bytes_per_sec)
+{
+	if (co == NULL)
+		return SLUICE_EINVAL;
+	co->has_limit = 1;
+	co->limit_msgs = msgs_per_sec;
+	co->limit_bytes = bytes_per_sec;
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_consumer_opts_set_breaker(sluice_consumer_opts *co, uint32_t failures,
+    uint32_t cooldown_ms, uint32_t cooldown_max_ms)
+{
+	if (co == NULL || cooldown_max_ms < cooldown_ms)
+		return SLUICE_EINVAL;
+	co->has_breaker = 1;
+	co->breaker_failures = failures;
+	co->breaker_cooldown_ms = cooldown_ms;
+	co->breaker_cooldown_max_ms = cooldown_max_ms;
 	return SLUICE_OK;
 }

@@ -1,9 +1,12 @@
-/* dispatch.c - what the four dispatchers share: list order, round robin. */
+/* dispatch.c - what the dispatchers share: list order, round robin. */
 #include "sub_impl.h"
 
 const disp_ops *
-disp_for(int reliable, int shared)
+disp_for(int reliable, Sluice__SubType type)
 {
+	int shared = type == SLUICE__SUB_TYPE__SUB_SHARED;
+	if (type == SLUICE__SUB_TYPE__SUB_KEY_SHARED)
+		return reliable ? &disp_reliable_key_shared : &disp_nonreliable_key_shared;
 	if (reliable)
 		return shared ? &disp_reliable_shared : &disp_reliable_exclusive;
 	return shared ? &disp_nonreliable_shared : &disp_nonreliable_exclusive;
@@ -47,7 +50,9 @@ disp_rr_next(subscription *sub, consumer *c)
 int
 disp_can_take(const subscription *sub, const consumer *c)
 {
-	return c->nfetch > 0 && c->unacked < sub->window;
+	/* Last, so a breaker turns half-open only for a consumer that can
+	 * take its probe. */
+	return c->nfetch > 0 && c->unacked < sub->window && breaker_admits(c);
 }
 
 sluice_err

@@ -1,12 +1,14 @@
 /*
- * dispatch.h - the dispatcher interface. Each of the four dispatchers
- * (reliable/non-reliable x exclusive/shared) is one file behind disp_ops,
+ * dispatch.h - the dispatcher interface. Each dispatcher (reliable/
+ * non-reliable x exclusive/shared; key_shared, both modes in one file) is
+ * behind disp_ops,
  * as nng gives each protocol one file behind an ops table. Failover is
  * exclusive with standbys, in the exclusive files.
  */
 #ifndef SL_DISPATCH_H
 #define SL_DISPATCH_H
 
+#include "codec.h"
 #include "sluice/sluice.h"
 
 typedef struct subscription subscription;
@@ -33,15 +35,19 @@ extern const disp_ops disp_reliable_exclusive;
 extern const disp_ops disp_reliable_shared;
 extern const disp_ops disp_nonreliable_exclusive;
 extern const disp_ops disp_nonreliable_shared;
+extern const disp_ops disp_reliable_key_shared;
+extern const disp_ops disp_nonreliable_key_shared;
 
 /* Shared helpers of the dispatchers (dispatch.c). */
-const disp_ops *disp_for(int reliable, int shared);
+/* The dispatcher of a subscription of type in the given mode. */
+const disp_ops *disp_for(int reliable, Sluice__SubType type);
 /* Inserts c in failover order: priority high to low, then attach order. */
 void disp_insert_ordered(subscription *sub, consumer *c);
 void disp_unlink(subscription *sub, consumer *c);
 /* The next consumer after c in round-robin order (wrapping). */
 consumer *disp_rr_next(subscription *sub, consumer *c);
-/* Reliable: has a parked fetch and window room. */
+/* Reliable: has a parked fetch, window room and a breaker that lets it
+ * receive. */
 int disp_can_take(const subscription *sub, const consumer *c);
 /* attach for exclusive/failover: one consumer (exclusive) or a ranked
  * list (failover); for the round-robin types: arrival order. */

@@ -41,6 +41,63 @@ tlog_topic_retention(const tlog_topic *t, int64_t *age_ms, uint64_t *bytes)
 	*bytes = t->retention_bytes;
 }
 
+void
+tlog_meta_publish_limit(Sluice__TopicMeta *meta, Sluice__RateLimit *limit,
+    Sluice__U64 *msgs, Sluice__U64 *bytes, uint64_t msgs_per_sec,
+    uint64_t bytes_per_sec)
+{
+	if (msgs_per_sec == 0 && bytes_per_sec == 0)
+		return;
+	sluice__rate_limit__init(limit);
+	sluice__u64__init(msgs);
+	sluice__u64__init(bytes);
+	msgs->value = msgs_per_sec;
+	bytes->value = bytes_per_sec;
+	limit->msgs_per_sec = msgs;
+	limit->bytes_per_sec = bytes;
+	meta->publish_limit = limit;
+}
+
+void
+tlog_topic_publish_limit(const tlog_topic *t, uint64_t *msgs_per_sec,
+    uint64_t *bytes_per_sec)
+{
+	*msgs_per_sec = t->publish_msgs_per_sec;
+	*bytes_per_sec = t->publish_bytes_per_sec;
+}
+
+sluice_err
+tlog_topic_set_publish_limit(tlog *l, tlog_topic *t, uint64_t msgs_per_sec,
+    uint64_t bytes_per_sec)
+{
+	Sluice__TopicMeta meta = SLUICE__TOPIC_META__INIT;
+	Sluice__RateLimit limit;
+	Sluice__U64 m, b;
+	meta.id = t->id;
+	meta.name = t->name;
+	meta.created_us = t->created_us;
+	meta.retention_age_ms = t->retention_age_ms;
+	meta.retention_bytes = t->retention_bytes;
+	tlog_meta_publish_limit(&meta, &limit, &m, &b, msgs_per_sec, bytes_per_sec);
+	size_t n = codec_topic_meta_size(&meta), klen = 2 + strlen(t->name);
+	uint8_t *val = sl_alloc(n ? n : 1);
+	char *key = sl_alloc(klen);
+	sluice_err rv = SLUICE_ENOMEM;
+	if (val != NULL && key != NULL) {
+		codec_topic_meta_pack(&meta, val);
+		memcpy(key, KEYS_TOPIC_PREFIX, 2);
+		memcpy(key + 2, t->name, klen - 2);
+		rv = tlog_meta_write_sync(l, key, klen, val, n);
+	}
+	sl_free(val);
+	sl_free(key);
+	if (rv != SLUICE_OK)
+		return rv;
+	t->publish_msgs_per_sec = msgs_per_sec;
+	t->publish_bytes_per_sec = bytes_per_sec;
+	return SLUICE_OK;
+}
+
 uint64_t
 tlog_topic_published(const tlog_topic *t)
 {

@@ -35,6 +35,10 @@ topic_alloc(tlog_topic **out, const Sluice__TopicMeta *meta)
 	t->created_us = meta->created_us;
 	t->retention_age_ms = meta->retention_age_ms;
 	t->retention_bytes = meta->retention_bytes;
+	if (meta->publish_limit != NULL && meta->publish_limit->msgs_per_sec != NULL)
+		t->publish_msgs_per_sec = meta->publish_limit->msgs_per_sec->value;
+	if (meta->publish_limit != NULL && meta->publish_limit->bytes_per_sec != NULL)
+		t->publish_bytes_per_sec = meta->publish_limit->bytes_per_sec->value;
 	*out = t;
 	return SLUICE_OK;
 }
@@ -194,6 +198,15 @@ sluice_err
 tlog_topic_create(tlog *l, const char *name, int64_t retention_age_ms,
     uint64_t retention_bytes, tlog_topic **out)
 {
+	return tlog_topic_create_limited(l, name, retention_age_ms,
+	    retention_bytes, 0, 0, out);
+}
+
+sluice_err
+tlog_topic_create_limited(tlog *l, const char *name, int64_t retention_age_ms,
+    uint64_t retention_bytes, uint64_t publish_msgs_per_sec,
+    uint64_t publish_bytes_per_sec, tlog_topic **out)
+{
 	if (!sluice_topic_name_is_valid(name))
 		return SLUICE_EBADTOPIC;
 	tlog_topic *t = strmap_get(l->topics, name);
@@ -207,6 +220,10 @@ tlog_topic_create(tlog *l, const char *name, int64_t retention_age_ms,
 	meta.created_us = sl_now_us();
 	meta.retention_age_ms = retention_age_ms;
 	meta.retention_bytes = retention_bytes;
+	Sluice__RateLimit limit;
+	Sluice__U64 lim_msgs, lim_bytes;
+	tlog_meta_publish_limit(&meta, &limit, &lim_msgs, &lim_bytes,
+	    publish_msgs_per_sec, publish_bytes_per_sec);
 
 	sluice_err rv;
 	size_t n = codec_topic_meta_size(&meta), klen = 2 + strlen(name);

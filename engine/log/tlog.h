@@ -40,6 +40,12 @@ sluice_err tlog_topic_find(tlog *l, const char *name, tlog_topic **out);
  */
 sluice_err tlog_topic_create(tlog *l, const char *name,
     int64_t retention_age_ms, uint64_t retention_bytes, tlog_topic **out);
+/* The same with a publish rate limit (per second; 0: none), stored in
+ * the topic's metadata with it. */
+sluice_err tlog_topic_create_limited(tlog *l, const char *name,
+    int64_t retention_age_ms, uint64_t retention_bytes,
+    uint64_t publish_msgs_per_sec, uint64_t publish_bytes_per_sec,
+    tlog_topic **out);
 size_t tlog_topic_count(const tlog *l);
 
 const char *tlog_topic_name(const tlog_topic *t);
@@ -127,6 +133,13 @@ void tlog_topic_want_tail(tlog *l, tlog_topic *t, int on);
  * delete topics. */
 void tlog_topics_foreach(tlog *l, void (*fn)(void *arg, tlog_topic *t), void *arg);
 void tlog_topic_retention(const tlog_topic *t, int64_t *age_ms, uint64_t *bytes);
+/* The publish rate limit (per second; 0: none), which the broker enforces
+ * by delaying publish acks. The setter writes the topic's metadata durably
+ * (fsynced) before changing it in memory. */
+void tlog_topic_publish_limit(const tlog_topic *t, uint64_t *msgs_per_sec,
+    uint64_t *bytes_per_sec);
+sluice_err tlog_topic_set_publish_limit(tlog *l, tlog_topic *t,
+    uint64_t msgs_per_sec, uint64_t bytes_per_sec);
 /* Messages and bytes (encoded) appended since the broker started, and the
  * publish rate (messages/s, ~10 s average, ticked by tlog_tick_rates). */
 uint64_t tlog_topic_published(const tlog_topic *t);

@@ -17,6 +17,9 @@ struct tlog_topic {
 	int64_t created_us;
 	int64_t retention_age_ms; /* 0: keep forever */
 	uint64_t retention_bytes; /* 0: no size limit */
+	/* Publish rate limit (TopicMeta.publish_limit; the broker enforces
+	 * it by delaying acks): per second, 0: no limit. */
+	uint64_t publish_msgs_per_sec, publish_bytes_per_sec;
 	/* As of the batch being built (may run ahead of what is durable): */
 	uint64_t first;          /* oldest retained offset */
 	uint64_t next;           /* offset the next appended message gets */
@@ -62,6 +65,12 @@ struct tlog_batch {
 
 /* The offset of the message key under it; 0 when the key is not one. */
 int tlog_iter_offset(const rdb_iter *it, uint64_t *off);
+
+/* Points meta->publish_limit at limit (storage from the caller) when a
+ * rate is set; leaves it NULL otherwise. operate.c. */
+void tlog_meta_publish_limit(Sluice__TopicMeta *meta, Sluice__RateLimit *limit,
+    Sluice__U64 *msgs, Sluice__U64 *bytes, uint64_t msgs_per_sec,
+    uint64_t bytes_per_sec);
 
 /* Records that b changes t (once per topic per batch). */
 sluice_err tlog_batch_touch(tlog_batch *b, tlog_topic *t);

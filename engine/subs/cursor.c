@@ -143,3 +143,49 @@ cursor_reset(cursor *c, uint64_t floor)
 	c->n = 0;
 	c->floor = floor;
 }
+
+static sluice_err
+insert_at(cursor *c, size_t i, cursor_range r)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		cursor_range *v = sl_realloc(c->ranges, cap * sizeof(*v));
+		if (v == NULL)
+			return SLUICE_ENOMEM;
+		c->ranges = v;
+		c->cap = cap;
+	}
+	memmove(&c->ranges[i + 1], &c->ranges[i], (c->n - i) * sizeof(cursor_range));
+	c->ranges[i] = r;
+	c->n++;
+	return SLUICE_OK;
+}
+
+sluice_err
+cursor_unack(cursor *c, uint64_t off)
+{
+	if (!cursor_is_acked(c, off))
+		return SLUICE_OK;
+	if (off < c->floor) {
+		/* The floor comes back to off; what lay between stays acked. */
+		if (off + 1 < c->floor &&
+		    insert_at(c, 0, (cursor_range) { off + 1, c->floor }) != SLUICE_OK)
+			return SLUICE_ENOMEM;
+		c->floor = off;
+		return SLUICE_OK;
+	}
+	size_t i = first_above(c, off); /* ranges[i] holds off */
+	cursor_range r = c->ranges[i];
+	if (r.lo == off && r.hi == off + 1) {
+		remove_at(c, i);
+	} else if (r.lo == off) {
+		c->ranges[i].lo = off + 1;
+	} else if (r.hi == off + 1) {
+		c->ranges[i].hi = off;
+	} else {
+		if (insert_at(c, i + 1, (cursor_range) { off + 1, r.hi }) != SLUICE_OK)
+			return SLUICE_ENOMEM;
+		c->ranges[i].hi = off;
+	}
+	return SLUICE_OK;
+}

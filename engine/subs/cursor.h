@@ -34,6 +34,8 @@ uint64_t cursor_next_unacked(const cursor *c, uint64_t from);
 size_t cursor_holes(const cursor *c);
 /* Offsets acked above the floor (the sum of the ranges). */
 uint64_t cursor_acked_count(const cursor *c);
+/* Makes off unacked again (a parked message replayed). */
+sluice_err cursor_unack(cursor *c, uint64_t off);
 /* Forgets every ack and puts the floor at floor (an operator's reset). */
 void cursor_reset(cursor *c, uint64_t floor);
 #endif

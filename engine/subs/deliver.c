@@ -9,7 +9,7 @@
 
 #include "alloc.h"
 #include "log.h"
-#include "sub_impl.h"
+#include "deliver_impl.h"
 
 /* Hands parked fetch i of c back to the broker with the built frame. */
 static void
@@ -39,21 +39,11 @@ deliver_answer_empty(subs *s, consumer *c, int i)
 	answer(s, c, i);
 }
 
-typedef struct {
-	subs *s;
-	subscription *sub;
-	consumer *c;
-	size_t want;
-	size_t bytes;
-	uint64_t expect; /* redelivery: the offset asked for */
-	int64_t now_us;  /* wall clock, for publish-to-deliver latency */
-	sluice_err rv;
-} fill;
-
 static int
 full(const fill *f)
 {
-	return f->want == 0 || f->bytes >= SUB_MAX_FRAME_BYTES || f->rv != SLUICE_OK;
+	return f->want == 0 || f->bytes >= SUB_MAX_FRAME_BYTES ||
+	    f->bytes >= f->byte_room || f->rv != SLUICE_OK;
 }
 
 /* Records that c now holds off, and adds it to the frame. */
@@ -72,6 +62,8 @@ give(fill *f, uint64_t off, delivery *d, const void *val, size_t len)
 	d->attempt++;
 	d->owner = f->c;
 	d->delivered_ms = f->s->now_ms;
+	d->retry_at_ms = 0;
+	delivery_sent(f->s, f->sub, d);
 	f->c->unacked++;
 	f->c->delivered++;
 	f->sub->delivered++;
@@ -90,15 +82,16 @@ add_new(void *arg, uint64_t off, const void *val, size_t len)
 		return 0; /* acked before a restart */
 	delivery *d = u64map_get(sub->deliveries, off);
 	if (d == NULL) {
-		if ((d = sl_alloc(sizeof(*d))) == NULL ||
-		    u64map_put(sub->deliveries, off, d) != SLUICE_OK) {
-			sl_free(d);
+		if ((d = delivery_new(sub, off)) == NULL) {
 			sub->read_pos = off; /* try again later */
 			f->rv = SLUICE_ENOMEM;
 			return 1;
 		}
-	} else if (d->owner != NULL) {
-		return 0; /* cannot happen: read_pos only moves forward */
+	} else if (d->owner != NULL || d->retry_at_ms != 0) {
+		/* Held (cannot happen: read_pos only moves forward), or failed
+		 * before a restart and waiting out its backoff: its retry
+		 * timer puts it on the redelivery heap. */
+		return 0;
 	}
 	give(f, off, d, val, len);
 	return full(f);
@@ -124,28 +117,76 @@ fill_redeliveries(fill *f)
 	while (!full(f) && sub->redeliver.n > 0) {
 		uint64_t off = u64heap_pop(&sub->redeliver);
 		delivery *d = u64map_get(sub->deliveries, off);
-		if (d == NULL || d->owner != NULL || cursor_is_acked(&sub->cur, off))
-			continue; /* acked or handed out since it was queued */
+		if (d == NULL || d->owner != NULL || d->retry_at_ms != 0 ||
+		    cursor_is_acked(&sub->cur, off))
+			continue; /* acked, handed out or set aside since queued */
 		f->expect = off;
 		sluice_err rv = tlog_read_raw(l, sub->topic, off, 1, add_redelivery, f);
 		if (rv == SLUICE_OK && d->owner == NULL) {
 			/* Gone from the log (retention): nothing to redeliver. */
-			sl_free(u64map_del(sub->deliveries, off));
+			delivery_forget(sub, off);
 		}
 	}
+}
+
+int
+deliver_fill_begin(fill *f, subs *s, subscription *sub, consumer *c)
+{
+	size_t room = sub->window - c->unacked;
+	*f = (fill) { .s = s, .sub = sub, .c = c, .want = c->fetch[0].max_records,
+		.now_us = sl_now_us() };
+	if (f->want > room)
+		f->want = room;
+	/* A half-open breaker lets one probe go; the rate limit clamps
+	 * the round (none may go: the sub is scheduled for the refill,
+	 * and the fetch stays parked). */
+	size_t bmax, allowed;
+	if (!breaker_allows(s, c, s->now_ms, &bmax))
+		return 0;
+	if (f->want > bmax)
+		f->want = bmax;
+	if ((allowed = ratelimit_take(s, sub, f->want, 0, s->now_ms)) == 0)
+		return 0;
+	f->want = allowed;
+	f->byte_room = ratelimit_byte_room(sub);
+	codec_deliver_reset(&s->frame);
+	return 1;
+}
+
+int
+deliver_fill_end(fill *f)
+{
+	ratelimit_settle(f->sub, f->want, f->bytes, f->s->now_ms);
+	if (f->s->frame.nrecords == 0)
+		return 0;
+	answer(f->s, f->c, 0);
+	return 1;
+}
+
+int
+deliver_full(const fill *f)
+{
+	return full(f);
+}
+
+void
+deliver_give(fill *f, uint64_t off, delivery *d, const void *val, size_t len)
+{
+	give(f, off, d, val, len);
 }
 
 static void
 pump_reliable(subs *s, subscription *sub)
 {
+	/* on_exhausted block: nothing goes out past the poisoned message
+	 * until an operator or a policy change moves it. */
+	if (sub->blocked)
+		return;
 	consumer *c;
 	while ((c = sub->ops->pick(sub)) != NULL) {
-		size_t room = sub->window - c->unacked;
-		fill f = { .s = s, .sub = sub, .c = c, .want = c->fetch[0].max_records,
-			.now_us = sl_now_us() };
-		if (f.want > room)
-			f.want = room;
-		codec_deliver_reset(&s->frame);
+		fill f;
+		if (!deliver_fill_begin(&f, s, sub, c))
+			return;
 		fill_redeliveries(&f);
 		uint64_t first = tlog_topic_first(sub->topic);
 		if (sub->read_pos < first)
@@ -158,9 +199,8 @@ pump_reliable(subs *s, subscription *sub)
 				sl_error("subscription %s: read failed: %s", sub->name,
 				    sluice_strerror(rv));
 		}
-		if (s->frame.nrecords == 0)
+		if (!deliver_fill_end(&f))
 			return; /* caught up: the fetch stays parked */
-		answer(s, c, 0);
 	}
 }
 
@@ -212,6 +252,13 @@ deliver_is_blocked(const subscription *sub)
 	if (sub->mode != SLUICE__SUB_MODE__MODE_NON_RELIABLE ||
 	    sub->overflow != SLUICE__OVERFLOW__OVERFLOW_BLOCK || sub->consumers == NULL)
 		return 0;
+	if (sub->type == SLUICE__SUB_TYPE__SUB_KEY_SHARED) {
+		/* Any key may be next, and it must go to its owner. */
+		for (const consumer *c = sub->consumers; c != NULL; c = c->next)
+			if (c->rlen >= sub->queue_size)
+				return 1;
+		return 0;
+	}
 	if (sub->type != SLUICE__SUB_TYPE__SUB_SHARED)
 		return sub->consumers->rlen >= sub->queue_size;
 	for (const consumer *c = sub->consumers; c != NULL; c = c->next)
@@ -227,8 +274,17 @@ pump_nonreliable(subs *s, subscription *sub)
 	int64_t now_us = sl_now_us();
 	while ((c = sub->ops->pick(sub)) != NULL) {
 		size_t n = c->fetch[0].max_records, bytes = 0;
+		if (n > c->rlen)
+			n = c->rlen;
+		/* The rate limit clamps the round; none may go: the sub is
+		 * scheduled for the refill and the queue keeps filling (its
+		 * overflow policy applies). */
+		if ((n = ratelimit_take(s, sub, n, 0, s->now_ms)) == 0)
+			return;
+		size_t byte_room = ratelimit_byte_room(sub);
 		codec_deliver_reset(&s->frame);
-		while (n > 0 && c->rlen > 0 && bytes < SUB_MAX_FRAME_BYTES) {
+		while (n > 0 && c->rlen > 0 && bytes < SUB_MAX_FRAME_BYTES &&
+		    bytes < byte_room) {
 			nr_msg *m = ring_pop(c);
 			if (codec_deliver_add(&s->frame, m->offset, 1, m->bytes, m->len) == SLUICE_OK) {
 				int64_t pt = codec_stored_publish_time(m->bytes, m->len);
@@ -242,6 +298,7 @@ pump_nonreliable(subs *s, subscription *sub)
 			}
 			nr_release(m);
 		}
+		ratelimit_settle(sub, n, bytes, s->now_ms);
 		answer(s, c, 0);
 	}
 }
@@ -262,7 +319,8 @@ sluice_err
 deliver_enqueue_nr(subs *s, subscription *sub, nr_msg *m)
 {
 	(void) s;
-	consumer *c = sub->ops->route(sub);
+	consumer *c = sub->type == SLUICE__SUB_TYPE__SUB_KEY_SHARED ? keyed_route(sub, m)
+	                                                          : sub->ops->route(sub);
 	if (c == NULL)
 		return SLUICE_OK;
 	if (c->ring == NULL && ring_grow(c, sub->queue_size) != SLUICE_OK)

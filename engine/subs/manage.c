@@ -21,8 +21,8 @@ clamp_offset(tlog_topic *t, uint64_t off)
 
 sluice_err
 subs_create(subs *s, tlog_topic *t, const char *name, Sluice__SubType type,
-    Sluice__SubMode mode, uint64_t offset, uint32_t window, char *detail,
-    size_t dlen)
+    Sluice__SubMode mode, uint64_t offset, uint32_t window,
+    const subs_policy_update *u, char *detail, size_t dlen)
 {
 	if (window == 0)
 		window = SUB_DEFAULT_WINDOW;
@@ -35,7 +35,7 @@ subs_create(subs *s, tlog_topic *t, const char *name, Sluice__SubType type,
 		                       "of [A-Za-z0-9._/-]");
 		return SLUICE_EINVAL;
 	}
-	if (type > SLUICE__SUB_TYPE__SUB_SHARED) {
+	if (type > SLUICE__SUB_TYPE__SUB_KEY_SHARED) {
 		snprintf(detail, dlen, "unknown subscription type %d", (int) type);
 		return SLUICE_EINVAL;
 	}
@@ -53,6 +53,12 @@ subs_create(subs *s, tlog_topic *t, const char *name, Sluice__SubType type,
 	subscription *sub = ts ? subs_sub_alloc(t, name, type, mode, window) : NULL;
 	if (sub == NULL)
 		return SLUICE_ENOMEM;
+	static const subs_policy_update none = { NULL, NULL, NULL };
+	sluice_err prv = subs_init_policies(s, sub, u != NULL ? u : &none, detail, dlen);
+	if (prv != SLUICE_OK) {
+		subs_sub_free(sub);
+		return prv;
+	}
 	sub->cur.floor = sub->read_pos = clamp_offset(t, offset);
 	sub->dirty = 1;
 	sluice_err rv = subs_write_definition(s, sub);
@@ -110,14 +116,13 @@ reliable_only(subscription *sub, const char *what, char *detail, size_t dlen)
 }
 
 static void
-forget_delivery(uint64_t off, void *v, void *arg)
+release_owner(uint64_t off, void *v, void *arg)
 {
 	(void) off;
 	(void) arg;
 	delivery *d = v;
 	if (d->owner != NULL)
 		d->owner->unacked--;
-	sl_free(d);
 }
 
 sluice_err
@@ -135,10 +140,13 @@ subs_reset(subs *s, tlog_topic *t, const char *name, uint64_t offset,
 		return rv;
 	/* In-flight deliveries are forgotten: their acks will be ignored and
 	 * the consumers' windows open again at once. */
-	u64map_foreach(sub->deliveries, forget_delivery, NULL);
+	u64map_foreach(sub->deliveries, release_owner, NULL);
+	delivery_forget_all(sub);
 	u64map_free(sub->deliveries);
 	sub->deliveries = fresh;
 	sub->redeliver.n = 0;
+	sub->blocked = 0;
+	keyed_reset(sub);
 	uint64_t from = sub->cur.floor;
 	cursor_reset(&sub->cur, clamp_offset(t, offset));
 	sub->read_pos = sub->cur.floor;
@@ -174,13 +182,16 @@ subs_skip(subs *s, tlog_topic *t, const char *name, uint64_t n,
 		if (d != NULL) {
 			if (d->owner != NULL)
 				d->owner->unacked--;
-			sl_free(u64map_del(sub->deliveries, off));
+			delivery_forget(sub, off);
 		}
+		if (sub->blocked && sub->blocked_offset == off)
+			sub->blocked = 0;
 		(*skipped)++;
 		off = cursor_next_unacked(&sub->cur, off + 1);
 	}
 	if (sub->read_pos < sub->cur.floor)
 		sub->read_pos = sub->cur.floor;
+	keyed_reset(sub);
 	sub->dirty = 1;
 	sl_event(SL_LOG_INFO, "cursor_skip",
 	    SL_FIELDS(SL_STR("topic", tlog_topic_name(t)), SL_STR("subscription", name),

@@ -61,7 +61,11 @@ typedef struct {
 	consumer *owner;       /* who holds it unacked; NULL: to redeliver */
 	uint32_t attempt;      /* deliveries so far */
 	uint64_t delivered_ms; /* when it last went out */
-	uint64_t retry_at_ms;  /* failed: not to be delivered again before */
+	uint64_t offset;
+	uint64_t deadline_ms;  /* ack timeout: when it fails unless acked */
+	uint32_t dl_index;     /* its place in sub's deadline heap + 1; 0: none */
+	uint64_t retry_at_ms;  /* failed, waiting: not to be delivered before;
+	                        * UINT64_MAX: set aside (blocked, dead-lettering) */
 	char *reason;          /* owned: the last failure ("ack timeout", a
 	                        * nack's reason), for dead letters and parking */
 } delivery;
@@ -126,7 +130,9 @@ struct subscription {
 	sub_policy policy;
 	sub_limit limit;       /* dispatch rate (ratelimit) */
 	sub_breaker breaker;   /* per-consumer circuit breaker policy */
-	timeheap ack_deadlines; /* (delivered + ack_timeout, offset) */
+	delivery **deadlines;  /* min-heap on deadline_ms of unacked deliveries
+	                        * (indexed: an ack removes its entry) */
+	size_t ndeadlines, capdeadlines;
 	timeheap retries;      /* (retry_at, offset): failed, waiting out a backoff */
 	uint64_t scheduled_ms; /* earliest entry this sub has in s->timers; 0 none */
 	int blocked;           /* on_exhausted block: stopped at blocked_offset */
@@ -159,7 +165,37 @@ struct subs {
 	uint64_t next_uid;
 	u64map *by_uid;        /* uid -> subscription, for timers */
 	timeheap timers;       /* (due, sub uid): the earliest due of each sub */
+	uint64_t breaker_opens; /* consumer circuit breakers opened (breaker.c) */
+	int flush_now;         /* a failure changed attempt counts: persist
+	                        * cursors in the next batch, not at the timer */
+	sub_policy def_policy; /* the broker's defaults for new subscriptions */
+	sub_limit def_limit;
+	sub_breaker def_breaker;
 };
+
+/* The metadata key of a parked message of sub. */
+int subs_park_key(char *buf, size_t n, const subscription *sub, uint64_t off);
+
+/* ---- deliveries and failures (retry.c) ---- */
+/* A new delivery record for off (attempt 0); NULL when out of memory. */
+delivery *delivery_new(subscription *sub, uint64_t off);
+/* Removes off's record (acked, skipped, dropped) with its timers. */
+void      delivery_forget(subscription *sub, uint64_t off);
+/* Frees every record (subscription freed or reset). */
+void      delivery_forget_all(subscription *sub);
+/* d just went out to its owner: arm its ack deadline. */
+void      delivery_sent(subs *s, subscription *sub, delivery *d);
+/* d was acked: disarm its deadline (the caller then forgets it). */
+void      delivery_acked(subscription *sub, delivery *d);
+/*
+ * d failed (nack or ack timeout; its owner already released): counts it,
+ * then retries it after delay_ms (or the backoff when delay_ms is 0), or,
+ * past max_redeliveries, applies on_exhausted. reason is copied.
+ */
+void      delivery_failed(subs *s, subscription *sub, delivery *d,
+    uint32_t delay_ms, const char *reason);
+/* Acks off in the cursor and forgets its record. */
+void      delivery_ack_offset(subscription *sub, uint64_t off);
 
 /* ---- timers (retry.c) ----
  * Asks for sub's due work (retries, ack deadlines, a rate-limit refill, a
@@ -174,16 +210,38 @@ void subs_schedule(subs *s, subscription *sub, uint64_t at_ms);
 void breaker_on_result(subs *s, consumer *c, int ok, uint64_t now_ms);
 int  breaker_allows(subs *s, consumer *c, uint64_t now_ms, size_t *max);
 void breaker_free(consumer *c);
+/* disp_can_take's check: whether c's breaker lets it receive now (the
+ * engine's loop time); half-open counts as yes until the probe is out. */
+int  breaker_admits(const consumer *c);
+/* For `subs why`: whether c receives nothing now because of its breaker
+ * (open, or half-open with the probe out). */
+int  breaker_is_open(const consumer *c, uint64_t now_ms);
+/* For admin and metrics: "closed", "open" or "half_open", ms until the
+ * probe while open, and the consecutive failures counted. */
+void breaker_describe(const consumer *c, uint64_t now_ms, const char **state,
+    uint64_t *open_ms_left, uint32_t *recent_failures);
 /* Dispatch rate limit (ratelimit.c): how many of n messages / bytes may go
  * out now; schedules sub's next pump when the bucket is empty. */
 size_t ratelimit_take(subs *s, subscription *sub, size_t n, size_t bytes,
     uint64_t now_ms);
 void   ratelimit_free(subscription *sub);
+/* ratelimit_take reserves the messages it allows; after the fill,
+ * ratelimit_settle gives back those not sent and debits the bytes sent.
+ * ratelimit_byte_room: bytes a fill may send now (SIZE_MAX: no byte
+ * limit); a record goes while the bytes so far are below it. */
+void   ratelimit_settle(subscription *sub, size_t unused, size_t bytes,
+    uint64_t now_ms);
+size_t ratelimit_byte_room(const subscription *sub);
+/* For `subs why`: ms until the limit lets a message go (0: now or no
+ * limit). */
+uint64_t ratelimit_wait_ms(const subscription *sub, uint64_t now_ms);
 /* key_shared (deliver_keyed.c): delivery for SUB_KEY_SHARED subscriptions,
  * and the key of a blocked offset (on_exhausted block) to hold back. */
 void deliver_pump_keyed(subs *s, subscription *sub);
 void keyed_block(subs *s, subscription *sub, uint64_t offset);
 void keyed_free(subscription *sub);
+/* An operator reset or skip: forget held-back and blocked keys. */
+void keyed_reset(subscription *sub);
 
 /* subs.c, shared with manage.c and why.c */
 topic_subs   *subs_topic_entry(subs *s, tlog_topic *t, int create);
@@ -194,6 +252,9 @@ subscription *subs_sub_alloc(tlog_topic *t, const char *name,
     Sluice__SubType type, Sluice__SubMode mode, uint32_t window);
 void          subs_sub_free(subscription *sub);
 void          subs_link(subs *s, topic_subs *ts, subscription *sub);
+/* A new subscription's policies: the broker's defaults, then u's. */
+sluice_err    subs_init_policies(subs *s, subscription *sub,
+    const subs_policy_update *u, char *detail, size_t dlen);
 /* Removes the definition and cursor from RocksDB and frees sub. */
 sluice_err    subs_destroy_durably(subs *s, subscription *sub);
 /* The delivery holding the oldest unacked offset, or NULL. */

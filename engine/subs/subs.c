@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "log.h"
+#include "policy.h"
 #include "sub_impl.h"
 
 /* Caps the offsets one ack range may name, so a bogus range costs little. */
@@ -41,24 +42,18 @@ subs_topic_entry(subs *s, tlog_topic *t, int create)
 	return ts;
 }
 
-static void
-free_delivery(uint64_t k, void *v, void *arg)
-{
-	(void) k;
-	(void) arg;
-	sl_free(v);
-}
-
 void
 subs_sub_free(subscription *sub)
 {
 	if (sub == NULL)
 		return;
-	if (sub->deliveries != NULL) {
-		u64map_foreach(sub->deliveries, free_delivery, NULL);
+	delivery_forget_all(sub);
+	if (sub->deliveries != NULL)
 		u64map_free(sub->deliveries);
-	}
 	u64heap_fini(&sub->redeliver);
+	policy_fini(&sub->policy);
+	ratelimit_free(sub);
+	keyed_free(sub);
 	cursor_fini(&sub->cur);
 	sl_free(sub->name);
 	sl_free(sub);
@@ -76,9 +71,10 @@ subs_sub_alloc(tlog_topic *t, const char *name, Sluice__SubType type,
 	sub->mode = mode;
 	sub->window = window;
 	sub->queue_size = window;
-	sub->ops = disp_for(mode == SLUICE__SUB_MODE__MODE_RELIABLE,
-	    type == SLUICE__SUB_TYPE__SUB_SHARED);
+	sub->ops = disp_for(mode == SLUICE__SUB_MODE__MODE_RELIABLE, type);
 	u64heap_init(&sub->redeliver);
+	timeheap_init(&sub->retries);
+	policy_defaults(&sub->policy, &sub->limit, &sub->breaker);
 	cursor_init(&sub->cur, 0);
 	if ((sub->name = sl_strdup(name)) == NULL ||
 	    u64map_alloc(&sub->deliveries) != SLUICE_OK) {
@@ -91,6 +87,8 @@ subs_sub_alloc(tlog_topic *t, const char *name, Sluice__SubType type,
 void
 subs_link(subs *s, topic_subs *ts, subscription *sub)
 {
+	sub->uid = ++s->next_uid;
+	u64map_put(s->by_uid, sub->uid, sub); /* no memory: it has no timers */
 	sub->next = ts->subs;
 	ts->subs = sub;
 	if (sub->mode == SLUICE__SUB_MODE__MODE_NON_RELIABLE)
@@ -101,6 +99,7 @@ subs_link(subs *s, topic_subs *ts, subscription *sub)
 static void
 unlink_sub(subs *s, subscription *sub)
 {
+	u64map_del(s->by_uid, sub->uid);
 	topic_subs *ts = subs_topic_entry(s, sub->topic, 0);
 	if (ts == NULL)
 		return;
@@ -142,11 +141,16 @@ subs_write_definition(subs *s, subscription *sub)
 	m.mode = sub->mode;
 	m.window = sub->window;
 	m.created_us = sl_now_us();
-	uint8_t buf[600];
-	size_t n = sluice__subscription_meta__get_packed_size(&m);
+	policy_wire w;
+	policy_to_wire(&sub->policy, &sub->limit, &sub->breaker, &w);
+	m.policy = &w.policy;
+	m.dispatch_limit = &w.limit;
+	m.breaker = &w.breaker;
+	uint8_t buf[1200];
+	size_t n = codec_sub_meta_size(&m);
 	if (n > sizeof(buf))
 		return SLUICE_EINVAL;
-	sluice__subscription_meta__pack(&m, buf);
+	codec_sub_meta_pack(&m, buf);
 	char key[300];
 	meta_key(key, sizeof(key), 'u', sub);
 	return tlog_meta_write_sync(s->log, key, strlen(key), buf, n);
@@ -156,6 +160,8 @@ typedef struct {
 	Sluice__Attempt *items;
 	Sluice__Attempt **ptrs;
 	size_t n;
+	uint64_t now_ms;
+	int64_t now_us;
 } attempt_list;
 
 static void
@@ -168,19 +174,26 @@ collect_attempt(uint64_t off, void *v, void *arg)
 	a->items[a->n] = (Sluice__Attempt) SLUICE__ATTEMPT__INIT;
 	a->items[a->n].offset = off;
 	a->items[a->n].count = d->attempt;
+	a->items[a->n].last_reason = d->reason ? d->reason : (char *) "";
+	/* Retry times go to disk as wall-clock time: the loop's clock
+	 * restarts with the process. */
+	if (d->retry_at_ms != 0 && d->retry_at_ms != UINT64_MAX && d->retry_at_ms > a->now_ms)
+		a->items[a->n].retry_at_us = a->now_us +
+		    (int64_t) (d->retry_at_ms - a->now_ms) * 1000;
 	a->ptrs[a->n] = &a->items[a->n];
 	a->n++;
 }
 
 /* Encodes sub's cursor into a fresh buffer (caller frees). */
 static sluice_err
-encode_cursor(subscription *sub, uint8_t **out, size_t *len)
+encode_cursor(subs *s, subscription *sub, uint8_t **out, size_t *len)
 {
 	size_t nd = u64map_count(sub->deliveries), nr = sub->cur.n;
 	Sluice__AckRange *ranges = sl_alloc((nr ? nr : 1) * sizeof(*ranges));
 	Sluice__AckRange **rptrs = sl_alloc((nr ? nr : 1) * sizeof(*rptrs));
 	attempt_list a = { sl_alloc((nd ? nd : 1) * sizeof(Sluice__Attempt)),
-		sl_alloc((nd ? nd : 1) * sizeof(Sluice__Attempt *)), 0 };
+		sl_alloc((nd ? nd : 1) * sizeof(Sluice__Attempt *)), 0, s->now_ms,
+		sl_now_us() };
 	sluice_err rv = SLUICE_ENOMEM;
 	if (ranges == NULL || rptrs == NULL || a.items == NULL || a.ptrs == NULL)
 		goto done;
@@ -197,10 +210,10 @@ encode_cursor(subscription *sub, uint8_t **out, size_t *len)
 	c.acked = rptrs;
 	c.n_attempts = a.n;
 	c.attempts = a.ptrs;
-	*len = sluice__cursor__get_packed_size(&c);
-	if ((*out = sl_alloc(*len)) == NULL)
+	*len = codec_cursor_size(&c);
+	if ((*out = sl_alloc(*len ? *len : 1)) == NULL)
 		goto done;
-	sluice__cursor__pack(&c, *out);
+	codec_cursor_pack(&c, *out);
 	rv = SLUICE_OK;
 done:
 	sl_free(ranges);
@@ -211,6 +224,7 @@ done:
 }
 
 typedef struct {
+	subs *s;
 	tlog_batch *b;
 	int all;
 } persist_walk;
@@ -225,7 +239,7 @@ persist_topic(void *val, void *arg)
 			continue;
 		uint8_t *buf;
 		size_t len;
-		if (encode_cursor(sub, &buf, &len) != SLUICE_OK) {
+		if (encode_cursor(w->s, sub, &buf, &len) != SLUICE_OK) {
 			sl_warn("subscription %s: no memory to persist its cursor", sub->name);
 			continue;
 		}
@@ -240,8 +254,9 @@ persist_topic(void *val, void *arg)
 void
 subs_persist(subs *s, tlog_batch *b, int all)
 {
-	persist_walk w = { b, all };
+	persist_walk w = { s, b, all };
 	strmap_foreach(s->by_topic, persist_topic, &w);
+	s->flush_now = 0;
 }
 
 static void
@@ -266,15 +281,24 @@ load_definition(void *arg, const void *k, size_t klen, const void *v, size_t vle
 	subs *s = arg;
 	(void) k;
 	(void) klen;
-	Sluice__SubscriptionMeta *m = sluice__subscription_meta__unpack(NULL, vlen, v);
-	if (m == NULL)
+	Sluice__SubscriptionMeta *m;
+	if (codec_sub_meta_unpack(v, vlen, &m) != SLUICE_OK)
 		return SLUICE_ECORRUPT;
 	tlog_topic *t;
 	sluice_err rv = tlog_topic_find(s->log, m->topic, &t);
 	if (rv == SLUICE_OK) {
 		topic_subs *ts = subs_topic_entry(s, t, 1);
 		subscription *sub = subs_sub_alloc(t, m->name, m->type, m->mode, m->window);
+		policy_update u = { m->policy, m->dispatch_limit, m->breaker };
+		char detail[256];
 		if (ts == NULL || sub == NULL) {
+			subs_sub_free(sub);
+			rv = SLUICE_ENOMEM;
+		} else if (policy_apply(&sub->policy, &sub->limit, &sub->breaker, &u,
+		               m->topic, m->name, detail, sizeof(detail)) != SLUICE_OK &&
+		    policy_apply(&sub->policy, &sub->limit, &sub->breaker,
+		        &(policy_update) { NULL, NULL, NULL }, m->topic, m->name,
+		        detail, sizeof(detail)) != SLUICE_OK) {
 			subs_sub_free(sub);
 			rv = SLUICE_ENOMEM;
 		} else {
@@ -284,7 +308,7 @@ load_definition(void *arg, const void *k, size_t klen, const void *v, size_t vle
 		sl_warn("subscription %s: its topic %s is gone; ignored", m->name, m->topic);
 		rv = SLUICE_OK;
 	}
-	sluice__subscription_meta__free_unpacked(m, NULL);
+	codec_sub_meta_free(m);
 	return rv;
 }
 
@@ -328,8 +352,8 @@ load_cursor(void *arg, const void *k, size_t klen, const void *v, size_t vlen)
 	subscription *sub = sub_by_key(s, key);
 	if (sub == NULL)
 		return SLUICE_OK; /* a cursor without its definition: stale */
-	Sluice__Cursor *c = sluice__cursor__unpack(NULL, vlen, v);
-	if (c == NULL)
+	Sluice__Cursor *c;
+	if (codec_cursor_unpack(v, vlen, &c) != SLUICE_OK)
 		return SLUICE_ECORRUPT;
 	sluice_err rv = SLUICE_OK;
 	sub->cur.floor = c->floor;
@@ -342,19 +366,54 @@ load_cursor(void *arg, const void *k, size_t klen, const void *v, size_t vlen)
 	}
 	/* Attempt counts survive restarts: a message delivered before the
 	 * crash counts that delivery when it goes out again. */
+	int64_t now_us = sl_now_us();
 	for (size_t i = 0; i < c->n_attempts && rv == SLUICE_OK; i++) {
-		delivery *d = sl_alloc(sizeof(*d));
+		const Sluice__Attempt *a = c->attempts[i];
+		delivery *d = delivery_new(sub, a->offset);
 		if (d == NULL) {
 			rv = SLUICE_ENOMEM;
 			break;
 		}
-		d->attempt = c->attempts[i]->count;
-		if ((rv = u64map_put(sub->deliveries, c->attempts[i]->offset, d)) != SLUICE_OK)
-			sl_free(d);
+		d->attempt = a->count;
+		if (a->last_reason != NULL && a->last_reason[0] != '\0')
+			d->reason = sl_strdup(a->last_reason);
+		/* A backoff still running at the crash runs out its time. */
+		if (a->retry_at_us > now_us) {
+			d->retry_at_ms = s->now_ms + (uint64_t) (a->retry_at_us - now_us) / 1000;
+			if (timeheap_push(&sub->retries, d->retry_at_ms, a->offset) == SLUICE_OK)
+				subs_schedule(s, sub, d->retry_at_ms);
+			else
+				d->retry_at_ms = 0;
+		}
 	}
 	sub->read_pos = sub->cur.floor;
-	sluice__cursor__free_unpacked(c, NULL);
+	codec_cursor_free(c);
 	return rv;
+}
+
+/* Counts parked messages per subscription ("p/<topic id>/<name>|<hex>"). */
+static sluice_err
+count_parked(void *arg, const void *k, size_t klen, const void *v, size_t vlen)
+{
+	(void) v;
+	(void) vlen;
+	subs *s = arg;
+	char key[700];
+	if (klen >= sizeof(key))
+		return SLUICE_OK;
+	memcpy(key, k, klen);
+	key[klen] = '\0';
+	char *bar = strrchr(key, '|');
+	unsigned id;
+	int pos = 0;
+	if (bar == NULL || sscanf(key, "p/%u/%n", &id, &pos) != 1 || pos == 0)
+		return SLUICE_OK;
+	*bar = '\0';
+	key_query q = { id, key + pos, NULL };
+	strmap_foreach(s->by_topic, match_topic, &q);
+	if (q.found != NULL)
+		q.found->parked_now++;
+	return SLUICE_OK;
 }
 
 static void
@@ -380,11 +439,18 @@ subs_open(subs **out, tlog *l, const subs_io *io)
 	s->log = l;
 	s->io = *io;
 	s->next_consumer_id = 1;
+	/* The loop's clock (uv_now) is CLOCK_MONOTONIC in ms too: retry
+	 * times loaded now line up with the broker's timers. */
+	s->now_ms = sl_mono_ns() / 1000000;
+	timeheap_init(&s->timers);
+	policy_defaults(&s->def_policy, &s->def_limit, &s->def_breaker);
 	codec_deliver_init(&s->frame);
-	if (strmap_alloc(&s->by_topic) != SLUICE_OK || u64map_alloc(&s->consumers) != SLUICE_OK)
+	if (strmap_alloc(&s->by_topic) != SLUICE_OK || u64map_alloc(&s->consumers) != SLUICE_OK ||
+	    u64map_alloc(&s->by_uid) != SLUICE_OK)
 		goto fail;
 	if ((rv = tlog_meta_scan(l, "u/", load_definition, s)) != SLUICE_OK ||
-	    (rv = tlog_meta_scan(l, "c/", load_cursor, s)) != SLUICE_OK)
+	    (rv = tlog_meta_scan(l, "c/", load_cursor, s)) != SLUICE_OK ||
+	    (rv = tlog_meta_scan(l, "p/", count_parked, s)) != SLUICE_OK)
 		goto fail;
 	if (s->nsubs > 0)
 		sl_info("%zu subscriptions recovered", s->nsubs);
@@ -420,6 +486,10 @@ subs_close(subs *s)
 		strmap_foreach(s->by_topic, free_topic_subs, NULL);
 		strmap_free(s->by_topic);
 	}
+	if (s->by_uid != NULL)
+		u64map_free(s->by_uid);
+	timeheap_fini(&s->timers);
+	policy_fini(&s->def_policy);
 	codec_deliver_fini(&s->frame);
 	sl_free(s);
 }
@@ -472,13 +542,36 @@ start_position(subscription *sub, const Sluice__Subscribe *req)
 	return SLUICE_OK;
 }
 
+/* A new subscription's policies: the broker's defaults, then the request's. */
+sluice_err
+subs_init_policies(subs *s, subscription *sub, const policy_update *u,
+    char *detail, size_t dlen)
+{
+	policy_fini(&sub->policy);
+	sub->policy = s->def_policy;
+	sub->policy.dead_letter_topic = NULL; /* per subscription unless given */
+	if (s->def_policy.dead_letter_topic != NULL &&
+	    (sub->policy.dead_letter_topic = sl_strdup(s->def_policy.dead_letter_topic)) == NULL)
+		return SLUICE_ENOMEM;
+	sub->limit = s->def_limit;
+	sub->breaker = s->def_breaker;
+	return policy_apply(&sub->policy, &sub->limit, &sub->breaker, u,
+	    tlog_topic_name(sub->topic), sub->name, detail, dlen);
+}
+
 static sluice_err
 create_sub(subs *s, topic_subs *ts, tlog_topic *t, const Sluice__Subscribe *req,
-    uint32_t window, subscription **out)
+    uint32_t window, subscription **out, char *detail, size_t dlen)
 {
 	subscription *sub = subs_sub_alloc(t, req->subscription, req->type, req->mode, window);
 	if (sub == NULL)
 		return SLUICE_ENOMEM;
+	policy_update u = { req->policy, req->dispatch_limit, req->breaker };
+	sluice_err prv = subs_init_policies(s, sub, &u, detail, dlen);
+	if (prv != SLUICE_OK) {
+		subs_sub_free(sub);
+		return prv;
+	}
 	sub->overflow = req->overflow;
 	if (req->queue_size > 0)
 		sub->queue_size = req->queue_size > SUB_MAX_WINDOW ? SUB_MAX_WINDOW : req->queue_size;
@@ -534,7 +627,7 @@ subs_attach(subs *s, tlog_topic *t, const Sluice__Subscribe *req, void *owner,
 		                       "of [A-Za-z0-9._/-]");
 		return SLUICE_EINVAL;
 	}
-	if (window > SUB_MAX_WINDOW || req->type > SLUICE__SUB_TYPE__SUB_SHARED ||
+	if (window > SUB_MAX_WINDOW || req->type > SLUICE__SUB_TYPE__SUB_KEY_SHARED ||
 	    req->mode > SLUICE__SUB_MODE__MODE_NON_RELIABLE ||
 	    req->overflow > SLUICE__OVERFLOW__OVERFLOW_BLOCK) {
 		snprintf(detail, dlen, "window must be 1..65535 and type, mode and overflow known");
@@ -552,7 +645,7 @@ subs_attach(subs *s, tlog_topic *t, const Sluice__Subscribe *req, void *owner,
 		return SLUICE_ESUBMISMATCH;
 	}
 	if (sub == NULL) {
-		if ((rv = create_sub(s, ts, t, req, window, &sub)) != SLUICE_OK)
+		if ((rv = create_sub(s, ts, t, req, window, &sub, detail, dlen)) != SLUICE_OK)
 			return rv;
 		created = 1;
 	}
@@ -638,6 +731,7 @@ subs_detach(subs *s, consumer *c, int delete_sub)
 	u64map_del(s->consumers, c->id);
 	if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE)
 		tlog_topic_want_tail(s->log, sub->topic, 0);
+	breaker_free(c);
 	sl_free(c->name);
 	sl_free(c);
 
@@ -670,8 +764,8 @@ subs_fetch(subs *s, consumer *c, void *fetch_ctx, uint32_t max_records,
 /* ---- acks -------------------------------------------------------------- */
 
 static void
-ack_one(subscription *sub, uint64_t off, uint32_t *applied, uint32_t *ignored,
-    uint64_t now_ms, lathist *lat)
+ack_one(subs *s, subscription *sub, uint64_t off, uint32_t *applied,
+    uint32_t *ignored, uint64_t now_ms, lathist *lat)
 {
 	int fresh = 0;
 	delivery *d = u64map_get(sub->deliveries, off);
@@ -685,29 +779,35 @@ ack_one(subscription *sub, uint64_t off, uint32_t *applied, uint32_t *ignored,
 	if (d->owner != NULL) {
 		d->owner->unacked--;
 		d->owner->acked++;
+		breaker_on_result(s, d->owner, 1, now_ms);
 		if (d->delivered_ms != 0 && now_ms >= d->delivered_ms)
 			lathist_observe(lat, (now_ms - d->delivered_ms) * 1000);
 	}
-	sl_free(u64map_del(sub->deliveries, off));
+	if (sub->blocked && sub->blocked_offset == off)
+		sub->blocked = 0;
+	delivery_forget(sub, off);
 	sub->acked++;
 	sub->dirty = 1;
 	(*applied)++;
 }
 
 static void
-nack_one(subscription *sub, consumer *c, uint64_t off, uint32_t *applied,
-    uint32_t *ignored)
+nack_one(subs *s, subscription *sub, consumer *c, uint64_t off, uint32_t delay_ms,
+    const char *reason, uint32_t *applied, uint32_t *ignored)
 {
 	delivery *d = u64map_get(sub->deliveries, off);
-	if (d == NULL || d->owner != c || u64heap_push(&sub->redeliver, off) != SLUICE_OK) {
+	if (d == NULL || d->owner != c) {
 		(*ignored)++;
 		sub->ignored_acks++;
 		return;
 	}
 	d->owner = NULL;
 	c->unacked--;
+	c->nacked++;
 	sub->nacked++;
 	(*applied)++;
+	breaker_on_result(s, c, 0, s->now_ms);
+	delivery_failed(s, sub, d, delay_ms, reason != NULL && reason[0] ? reason : "nack");
 }
 
 typedef struct {
@@ -732,12 +832,12 @@ ack_cumulative(subscription *sub, uint64_t upto, uint32_t *applied)
 	if (w.cap > 0 && (w.offs = sl_alloc(w.cap * sizeof(uint64_t))) != NULL) {
 		u64map_foreach(sub->deliveries, collect_below, &w);
 		for (size_t i = 0; i < w.n; i++) {
-			delivery *d = u64map_del(sub->deliveries, w.offs[i]);
+			delivery *d = u64map_get(sub->deliveries, w.offs[i]);
 			if (d->owner != NULL) {
 				d->owner->unacked--;
 				d->owner->acked++;
 			}
-			sl_free(d);
+			delivery_forget(sub, w.offs[i]);
 		}
 		sl_free(w.offs);
 	}
@@ -761,7 +861,7 @@ subs_ack(subs *s, consumer *c, const Sluice__AckRange *const *ranges,
 	*applied = *ignored = 0;
 	if (sub->mode != SLUICE__SUB_MODE__MODE_RELIABLE)
 		return SLUICE_OK; /* nothing to ack in at-most-once delivery */
-	if (has_cumulative && sub->type == SLUICE__SUB_TYPE__SUB_SHARED)
+	if (has_cumulative && sub->type >= SLUICE__SUB_TYPE__SUB_SHARED) /* shared, key_shared */
 		return SLUICE_ENOTSUPP;
 	for (size_t i = 0; i < nranges; i++) {
 		uint64_t first = ranges[i]->first, last = ranges[i]->last;
@@ -770,7 +870,7 @@ subs_ack(subs *s, consumer *c, const Sluice__AckRange *const *ranges,
 			continue;
 		}
 		for (uint64_t off = first; off <= last; off++)
-			ack_one(sub, off, applied, ignored, s->now_ms, &s->deliver_to_ack);
+			ack_one(s, sub, off, applied, ignored, s->now_ms, &s->deliver_to_ack);
 	}
 	if (has_cumulative)
 		ack_cumulative(sub, cumulative, applied);
@@ -781,8 +881,131 @@ subs_ack(subs *s, consumer *c, const Sluice__AckRange *const *ranges,
 			continue;
 		}
 		for (uint64_t off = first; off <= last; off++)
-			nack_one(sub, c, off, applied, ignored);
+			nack_one(s, sub, c, off, 0, NULL, applied, ignored);
 	}
+	deliver_pump(s, sub);
+	return SLUICE_OK;
+}
+
+sluice_err
+subs_nack(subs *s, consumer *c, const Sluice__AckRange *const *nacks,
+    size_t nnacks, uint32_t delay_ms, const char *reason, uint32_t *applied,
+    uint32_t *ignored)
+{
+	subscription *sub = c->sub;
+	*applied = *ignored = 0;
+	if (sub->mode != SLUICE__SUB_MODE__MODE_RELIABLE)
+		return SLUICE_OK;
+	for (size_t i = 0; i < nnacks; i++) {
+		uint64_t first = nacks[i]->first, last = nacks[i]->last;
+		if (last < first || last - first >= MAX_ACK_SPAN) {
+			(*ignored)++;
+			continue;
+		}
+		for (uint64_t off = first; off <= last; off++)
+			nack_one(s, sub, c, off, delay_ms, reason, applied, ignored);
+	}
+	deliver_pump(s, sub);
+	return SLUICE_OK;
+}
+
+void
+subs_set_clock(subs *s, uint64_t now_ms)
+{
+	s->now_ms = now_ms;
+}
+
+int
+subs_flush_wanted(const subs *s)
+{
+	return s->flush_now;
+}
+
+sluice_err
+subs_set_policy_defaults(subs *s, const subs_policy_update *u, char *detail,
+    size_t dlen)
+{
+	sub_policy p = s->def_policy;
+	p.dead_letter_topic = NULL;
+	sub_limit l = s->def_limit;
+	sub_breaker b = s->def_breaker;
+	/* A placeholder name checks the rest; the real default dead-letter
+	 * topic is per subscription. */
+	sluice_err rv = policy_apply(&p, &l, &b, u, "t", "s", detail, dlen);
+	if (rv != SLUICE_OK)
+		return rv;
+	int named = u->policy != NULL && u->policy->dead_letter_topic != NULL &&
+	    u->policy->dead_letter_topic[0] != '\0';
+	if (!named) {
+		policy_fini(&p);
+		p.dead_letter_topic = s->def_policy.dead_letter_topic;
+		s->def_policy.dead_letter_topic = NULL;
+	}
+	policy_fini(&s->def_policy);
+	s->def_policy = p;
+	s->def_limit = l;
+	s->def_breaker = b;
+	return SLUICE_OK;
+}
+
+sluice_err
+subs_get_policies(subs *s, tlog_topic *t, const char *name, subs_policy_wire *out)
+{
+	subscription *sub = subs_find(s, t, name);
+	if (sub == NULL)
+		return SLUICE_ENOSUB;
+	policy_to_wire(&sub->policy, &sub->limit, &sub->breaker, out);
+	return SLUICE_OK;
+}
+
+sluice_err
+subs_configure(subs *s, tlog_topic *t, const char *name,
+    const subs_policy_update *u, char *detail, size_t dlen)
+{
+	subscription *sub = subs_find(s, t, name);
+	if (sub == NULL) {
+		snprintf(detail, dlen, "no subscription '%s' on topic '%s'", name,
+		    tlog_topic_name(t));
+		return SLUICE_ENOSUB;
+	}
+	sub_policy old = sub->policy;
+	sub_limit old_l = sub->limit;
+	sub_breaker old_b = sub->breaker;
+	char *old_dlq = old.dead_letter_topic ? sl_strdup(old.dead_letter_topic) : NULL;
+	sluice_err rv = policy_apply(&sub->policy, &sub->limit, &sub->breaker, u,
+	    tlog_topic_name(t), name, detail, dlen);
+	if (rv != SLUICE_OK) {
+		sl_free(old_dlq);
+		return rv;
+	}
+	if (sub->mode == SLUICE__SUB_MODE__MODE_RELIABLE &&
+	    (rv = subs_write_definition(s, sub)) != SLUICE_OK) {
+		/* Not stored: keep running with what is stored. */
+		policy_fini(&sub->policy);
+		sub->policy = old;
+		sub->policy.dead_letter_topic = old_dlq;
+		sub->limit = old_l;
+		sub->breaker = old_b;
+		snprintf(detail, dlen, "cannot store the policy: %s", sluice_strerror(rv));
+		return rv;
+	}
+	sl_free(old_dlq);
+	if (sub->blocked && sub->policy.on_exhausted != SLUICE__ON_EXHAUSTED__EXHAUSTED_BLOCK) {
+		/* Blocked under the old policy: it goes out again under the new. */
+		delivery *d = u64map_get(sub->deliveries, sub->blocked_offset);
+		sub->blocked = 0;
+		if (d != NULL && d->owner == NULL) {
+			d->retry_at_ms = 0;
+			u64heap_push(&sub->redeliver, d->offset);
+		}
+	}
+	sl_event(SL_LOG_INFO, "subscription_configure",
+	    SL_FIELDS(SL_STR("topic", tlog_topic_name(t)), SL_STR("subscription", name),
+	        SL_U64("ack_timeout_ms", sub->policy.ack_timeout_ms),
+	        SL_U64("max_redeliveries", sub->policy.max_redeliveries),
+	        SL_STR("on_exhausted", policy_exhausted_name(sub->policy.on_exhausted)),
+	        SL_U64("dispatch_msgs_per_sec", sub->limit.msgs_per_sec)),
+	    "subscription %s on %s: policy changed", name, tlog_topic_name(t));
 	deliver_pump(s, sub);
 	return SLUICE_OK;
 }
@@ -1023,6 +1246,14 @@ subs_get_stats(subs *s, tlog_topic *t, const char *name, uint64_t now_ms,
 	out->ignored_acks = sub->ignored_acks;
 	out->dispatch_rate = sub->dispatch_rate.per_sec;
 	out->ack_rate = sub->ack_rate.per_sec;
+	out->ack_timeouts = sub->ack_timeouts;
+	out->exhausted = sub->exhausted;
+	out->dead_lettered = sub->dead_lettered;
+	out->parked = sub->parked_now;
+	out->rate_limited = sub->rate_limited;
+	out->dropped_exhausted = sub->dropped_exhausted;
+	out->blocked = sub->blocked;
+	out->blocked_offset = sub->blocked_offset;
 	if (sub->mode != SLUICE__SUB_MODE__MODE_RELIABLE) {
 		out->queued = queued_nr(sub);
 		out->backlog = out->queued;
@@ -1095,6 +1326,10 @@ subs_consumers(subs *s, tlog_topic *t, const char *name,
 			.parked_fetches = (uint32_t) c->nfetch,
 			.last_fetch_ms = c->last_fetch_ms,
 		};
+		breaker_describe(c, s->now_ms, &ci.breaker, &ci.breaker_open_ms,
+		    &ci.recent_failures);
+		ci.nacked = c->nacked;
+		ci.ack_timeouts = c->ack_timeouts;
 		fn(arg, &ci);
 	}
 	return SLUICE_OK;

@@ -23,6 +23,18 @@ typedef struct subs subs;
 typedef struct subscription subscription;
 typedef struct consumer consumer;
 
+/* A message that exhausted its redeliveries, to publish to dlq_topic. */
+typedef struct {
+	uint64_t sub_uid;         /* give it back to subs_dead_letter_done */
+	const char *topic, *subscription;
+	uint64_t offset;
+	const char *dlq_topic;
+	const uint8_t *record;    /* the encoded StoredMessage, borrowed */
+	size_t len;
+	uint32_t attempts;
+	const char *reason;       /* the last failure */
+} subs_dead_letter;
+
 typedef struct {
 	/*
 	 * Answers the parked fetch `fetch_ctx` of consumer c with frame (a
@@ -33,6 +45,9 @@ typedef struct {
 	    const uint8_t *frame, size_t len);
 	/* The request id of a parked fetch, for building its reply. */
 	uint64_t (*request_id)(void *arg, void *fetch_ctx);
+	/* Publishes a dead letter (copy what you keep); answer later with
+	 * subs_dead_letter_done. NULL: dead letters wait and are retried. */
+	void (*dead_letter)(void *arg, const subs_dead_letter *dl);
 	void *arg;
 } subs_io;
 
@@ -40,10 +55,34 @@ typedef struct {
 	uint32_t cursor_flush_ms; /* debounce of cursor writes */
 } subs_opts;
 
+/* The policies a request sets (any NULL: keep, or the defaults). */
+typedef struct {
+	const Sluice__FailurePolicy *policy;
+	const Sluice__RateLimit *limit;
+	const Sluice__BreakerPolicy *breaker;
+} subs_policy_update;
+
+/* A subscription's policies in wire form, every field set; the struct owns
+ * what the protos point to (valid until the subscription changes). */
+typedef struct {
+	Sluice__FailurePolicy policy;
+	Sluice__RateLimit limit;
+	Sluice__BreakerPolicy breaker;
+	Sluice__U32 u32[8];
+	Sluice__U64 u64[2];
+} subs_policy_wire;
+
 /* Opens the engine over log l, loading persisted subscriptions. */
 sluice_err subs_open(subs **out, tlog *l, const subs_io *io);
+/* The engine's clock is the caller's loop time in ms (subs_open starts it
+ * at CLOCK_MONOTONIC ms, which is libuv's uv_now). Tests set their own. */
+void       subs_set_clock(subs *s, uint64_t now_ms);
 /* Frees everything; parked fetches are answered empty first. */
 void       subs_close(subs *s);
+/* The broker's configured defaults for new subscriptions' policies
+ * (applied over the engine's). SLUICE_EINVAL with detail when invalid. */
+sluice_err subs_set_policy_defaults(subs *s, const subs_policy_update *u,
+    char *detail, size_t dlen);
 
 /*
  * Attaches a consumer described by req to topic t, creating the
@@ -79,12 +118,27 @@ sluice_err subs_ack(subs *s, consumer *c, const Sluice__AckRange *const *ranges,
     size_t nranges, int has_cumulative, uint64_t cumulative,
     const Sluice__AckRange *const *nacks, size_t nnacks, uint32_t *applied,
     uint32_t *ignored);
+/* Nacks with a delay instead of the backoff (0: the backoff) and a reason
+ * kept with the message (may be NULL); subs_ack's nacks use neither. */
+sluice_err subs_nack(subs *s, consumer *c, const Sluice__AckRange *const *nacks,
+    size_t nnacks, uint32_t delay_ms, const char *reason, uint32_t *applied,
+    uint32_t *ignored);
 
 /* Non-reliable feed: n messages of t just committed at base. */
 void subs_on_commit(subs *s, tlog_topic *t, Sluice__Message *const *msgs,
     size_t n, uint64_t base, int64_t publish_time_us);
 /* Runs the reliable dispatchers of t (once per loop turn after commits). */
 void subs_wake(subs *s, tlog_topic *t);
+/* The dead letter of (sub_uid, offset) was written (rv OK: it is acked)
+ * or failed (it is tried again later). */
+void subs_dead_letter_done(subs *s, uint64_t sub_uid, uint64_t offset, sluice_err rv);
+/* Timers: when subs_run_due next has work (UINT64_MAX: none), and running
+ * what is due: ack timeouts, retries after backoff, refills. */
+uint64_t subs_next_due_ms(subs *s);
+void     subs_run_due(subs *s, uint64_t now_ms);
+/* Whether failures changed attempt counts since the last subs_persist:
+ * the broker then persists cursors in the next batch. */
+int      subs_flush_wanted(const subs *s);
 /* Answers (empty) every parked fetch whose deadline has passed. */
 void subs_expire_fetches(subs *s, uint64_t now_ms);
 /* The 500 ms watchdog: dispatches where there is lag and room (a missed
@@ -121,7 +175,35 @@ typedef struct {
 	uint64_t redelivered, dropped, ignored_acks;
 	uint64_t queued;          /* non-reliable: messages waiting in queues */
 	double dispatch_rate, ack_rate; /* per second, ~10 s average */
+	/* Failure policy (#6): */
+	uint64_t ack_timeouts, exhausted, dead_lettered, parked, rate_limited;
+	uint64_t dropped_exhausted;
+	int blocked;              /* on_exhausted block: stopped at blocked_offset */
+	uint64_t blocked_offset;
 } subs_stats;
+
+/* The policies of a subscription in wire form. SLUICE_ENOSUB. */
+sluice_err subs_get_policies(subs *s, tlog_topic *t, const char *name,
+    subs_policy_wire *out);
+/* Changes a subscription's policies (unset fields keep their value),
+ * durably. Unblocks a subscription blocked by on_exhausted block when the
+ * action changes: the message is delivered again under the new policy. */
+sluice_err subs_configure(subs *s, tlog_topic *t, const char *name,
+    const subs_policy_update *u, char *detail, size_t dlen);
+
+/* Parked messages (on_exhausted park). fn gets each decoded record (it is
+ * freed after the call); return non-zero to stop. */
+sluice_err subs_parked_list(subs *s, tlog_topic *t, const char *name,
+    uint64_t from, size_t max, int (*fn)(void *arg, const Sluice__ParkedInfo *p),
+    void *arg);
+/* Replays (delivers again, attempts from zero) or drops the parked offsets
+ * given (n == 0: all). *done counts them; an offset that retention removed
+ * from the log cannot be replayed and stays parked (*missing counts it). */
+sluice_err subs_parked_replay(subs *s, tlog_topic *t, const char *name,
+    const uint64_t *offs, size_t n, uint64_t *done, uint64_t *missing,
+    char *detail, size_t dlen);
+sluice_err subs_parked_drop(subs *s, tlog_topic *t, const char *name,
+    const uint64_t *offs, size_t n, uint64_t *done, char *detail, size_t dlen);
 
 /* SLUICE_ENOSUB when t has no subscription of that name. */
 sluice_err subs_get_stats(subs *s, tlog_topic *t, const char *name,
@@ -147,6 +229,10 @@ typedef struct {
 	double ack_rate;
 	uint32_t parked_fetches;
 	uint64_t last_fetch_ms;   /* loop time of its last fetch; 0: never */
+	const char *breaker;      /* "closed", "open" or "half_open" (static) */
+	uint64_t breaker_open_ms; /* open: ms until the probe may go */
+	uint32_t recent_failures; /* consecutive failed deliveries */
+	uint64_t nacked, ack_timeouts; /* since it attached */
 } subs_consumer_info;
 
 /* Calls fn for each consumer of subscription name on t. SLUICE_ENOSUB. */
@@ -163,7 +249,7 @@ sluice_err subs_consumers(subs *s, tlog_topic *t, const char *name,
  * when it exists. */
 sluice_err subs_create(subs *s, tlog_topic *t, const char *name,
     Sluice__SubType type, Sluice__SubMode mode, uint64_t offset,
-    uint32_t window, char *detail, size_t dlen);
+    uint32_t window, const subs_policy_update *u, char *detail, size_t dlen);
 /* Deletes a subscription and its cursor; SLUICE_EINUSE while consumers
  * are attached. */
 sluice_err subs_delete(subs *s, tlog_topic *t, const char *name,
@@ -213,6 +299,8 @@ typedef struct {
 void subs_get_latency(const subs *s, subs_latency *out);
 /* Deliveries since start (all subscriptions, redeliveries included). */
 uint64_t subs_delivered_total(const subs *s);
+/* Consumer circuit breakers opened since start (all subscriptions). */
+uint64_t subs_breaker_opens_total(const subs *s);
 
 /* Number of subscriptions. */
 size_t subs_count(const subs *s);

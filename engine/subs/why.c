@@ -48,6 +48,19 @@ explain_reliable(subs *s, subscription *sub, uint64_t now_ms, subs_why *w)
 	for (consumer *c = sub->consumers; c != NULL; c = c->next)
 		unacked += c->unacked;
 
+	if (sub->blocked) {
+		delivery *b = u64map_get(sub->deliveries, sub->blocked_offset);
+		w->code = SUBS_WHY_BLOCKED_BY_POLICY;
+		w->offset = sub->blocked_offset;
+		snprintf(w->sentence, sizeof(w->sentence), "blocked by its failure "
+		    "policy (on_exhausted block): offset %llu failed %u deliveries "
+		    "(last: %s); nothing after it is delivered until it is skipped, "
+		    "the subscription reset, or the policy changed; %llu message%s wait",
+		    (unsigned long long) sub->blocked_offset, b ? b->attempt : 0,
+		    b && b->reason ? b->reason : "?", (unsigned long long) w->backlog,
+		    w->backlog == 1 ? "" : "s");
+		return;
+	}
 	if (w->backlog == 0) {
 		w->code = SUBS_WHY_CAUGHT_UP;
 		snprintf(w->sentence, sizeof(w->sentence), "caught up: nothing to "

@@ -272,7 +272,8 @@ Test(subs, nack_redelivers_and_late_or_duplicate_acks_are_ignored)
 	uint64_t one = 1;
 	cr_assert_eq(raw_ack(&c, id, &one, 1, 1, &applied, &ignored), 0);
 	cr_assert_eq(applied, 1);
-	cr_assert_eq(fetch(&c, id, 10, 500, NULL, 0, offs, att, NULL), 1);
+	/* It comes back after the default failure policy's backoff (1 s). */
+	cr_assert_eq(fetch(&c, id, 10, 3000, NULL, 0, offs, att, NULL), 1);
 	cr_assert_eq(offs[0], 1);
 	cr_assert_eq(att[0], 2);
 	uint64_t all[3] = { 0, 1, 2 };

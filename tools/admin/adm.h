@@ -2,7 +2,8 @@
  * adm.h - what the command files of sluice-admin share with main.c: the
  * shape of a command, the common options, argument parsing (args.c), and
  * one admin request with its error reporting (conn.c). Each command group
- * lives in its own file (broker.c, topics.c, subs.c, consumers.c).
+ * lives in its own file (broker.c, topics.c, subs.c, consumers.c,
+ * parked.c).
  */
 #ifndef ADM_H
 #define ADM_H
@@ -50,6 +51,7 @@ extern const adm_cmd adm_broker_cmds[];
 extern const adm_cmd adm_topics_cmds[];
 extern const adm_cmd adm_subs_cmds[];
 extern const adm_cmd adm_consumers_cmds[];
+extern const adm_cmd adm_parked_cmds[];
 
 /* A command's own option: --name, with a value or a flag (value "1"). */
 typedef struct {
@@ -103,6 +105,10 @@ int adm_fail(const adm_common *co, const char *what, sluice_err rv,
 
 /* JSON members shared by several commands (topics.c, subs.c). */
 void adm_json_topic(out_json *j, const char *key, const Sluice__TopicInfo *t);
+/* The members of a stored message inside an open object, as `topics peek`
+ * writes them: publish_time_us, event_time_us, producer_seq, key (null
+ * when none), payload, properties (topics.c; m may be NULL). */
+void adm_json_message_fields(out_json *j, const Sluice__StoredMessage *m);
 void adm_json_sub(out_json *j, const char *key, const Sluice__SubInfo *s);
 /* The key: value block of a subscription (subs.c). */
 void adm_print_sub(const Sluice__SubInfo *s);

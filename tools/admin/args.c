@@ -15,7 +15,7 @@
 
 /* getopt_long's return values for the command's own options. */
 #define OPT_BASE 1000
-#define MAX_OPTS 16
+#define MAX_OPTS 32
 
 enum { OPT_URL = 'u', OPT_HELP = 'h', OPT_JSON = 500, OPT_TIMEOUT };
 

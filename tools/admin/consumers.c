@@ -1,9 +1,11 @@
 /*
  * consumers.c - `sluice-admin consumers list TOPIC SUB`: who is attached
- * to a subscription, what each holds and how recently it spoke.
+ * to a subscription, what each holds, how recently it spoke and how its
+ * deliveries fail (circuit breaker, nacks, ack timeouts).
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "adm.h"
 
@@ -21,6 +23,11 @@ consumer_json(out_json *j, const Sluice__ConsumerInfo *c)
 	out_json_f64(j, "ack_rate", c->ack_rate);
 	out_json_u64(j, "idle_ms", c->idle_ms);
 	out_json_u64(j, "parked_fetches", c->parked_fetches);
+	out_json_str(j, "breaker", c->breaker);
+	out_json_u64(j, "breaker_open_ms", c->breaker_open_ms);
+	out_json_u64(j, "recent_failures", c->recent_failures);
+	out_json_u64(j, "nacked", c->nacked);
+	out_json_u64(j, "ack_timeouts", c->ack_timeouts);
 	out_json_obj_close(j);
 }
 
@@ -28,8 +35,9 @@ static void
 list_text(const Sluice__AdminResult *r)
 {
 	static const char *const h[] = { "ID", "NAME", "PEER", "ACTIVE",
-		"WINDOW", "UNACKED", "ACK/S", "IDLE_MS", "PARKED" };
-	out_table *t = out_table_alloc(9, h, "rlllrrrrr");
+		"WINDOW", "UNACKED", "ACK/S", "IDLE_MS", "PARKED", "BREAKER",
+		"FAILS", "NACKED", "TIMEOUTS" };
+	out_table *t = out_table_alloc(13, h, "rlllrrrrrlrrr");
 	for (size_t i = 0; i < r->n_consumers; i++) {
 		const Sluice__ConsumerInfo *c = r->consumers[i];
 		out_table_cell(t, "%" PRIu64, c->id);
@@ -42,6 +50,14 @@ list_text(const Sluice__AdminResult *r)
 		out_table_cell(t, "%.1f", c->ack_rate);
 		out_table_cell(t, "%" PRIu64, c->idle_ms);
 		out_table_cell(t, "%" PRIu32, c->parked_fetches);
+		/* Open: how long until the half-open probe. */
+		if (strcmp(c->breaker, "open") == 0)
+			out_table_cell(t, "open %" PRIu64 "ms", c->breaker_open_ms);
+		else
+			out_table_cell(t, "%s", c->breaker[0] ? c->breaker : "-");
+		out_table_cell(t, "%" PRIu32, c->recent_failures);
+		out_table_cell(t, "%" PRIu64, c->nacked);
+		out_table_cell(t, "%" PRIu64, c->ack_timeouts);
 	}
 	out_table_print(t, stdout);
 }
@@ -87,10 +103,14 @@ const adm_cmd adm_consumers_cmds[] = {
 	    "Lists the consumers attached to subscription SUB of TOPIC: id,\n"
 	    "name, remote address, whether it is the active one (failover),\n"
 	    "window used/size, unacked messages, ack rate, time since its last\n"
-	    "request and fetches it has waiting.\n"
+	    "request, fetches it has waiting, its circuit breaker (closed, open\n"
+	    "with the ms until its probe, half_open), failed deliveries in a\n"
+	    "row, and its nacks and ack timeouts since it attached.\n"
 	    "\n"
 	    "--json: {\"consumers\":[{\"id\",\"name\",\"peer\",\"active\",\"window_used\",\n"
-	    "  \"window_size\",\"unacked\",\"ack_rate\",\"idle_ms\",\"parked_fetches\"}]}\n",
+	    "  \"window_size\",\"unacked\",\"ack_rate\",\"idle_ms\",\"parked_fetches\",\n"
+	    "  \"breaker\",\"breaker_open_ms\",\"recent_failures\",\"nacked\",\n"
+	    "  \"ack_timeouts\"}]}\n",
 	    list },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };

@@ -1,7 +1,7 @@
 /*
  * main.c - sluice-admin entry point: global options (--help, --version)
  * and the dispatch from GROUP COMMAND to a command of broker.c, topics.c,
- * subs.c or consumers.c. What each command does lives in its group's file.
+ * subs.c, consumers.c or parked.c. What each command does lives in its group's file.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,10 +21,12 @@ static const struct {
 	{ "broker", "the broker's health and counters", adm_broker_cmds },
 	{ "topics", "list, create, delete, inspect and peek at topics",
 	    adm_topics_cmds },
-	{ "subs", "subscriptions: list, inspect, create, move, explain",
+	{ "subs", "subscriptions: list, inspect, create, configure, move, explain",
 	    adm_subs_cmds },
 	{ "consumers", "the consumers attached to a subscription",
 	    adm_consumers_cmds },
+	{ "parked", "messages a subscription set aside: list, replay, drop",
+	    adm_parked_cmds },
 };
 
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
@@ -61,7 +63,7 @@ group_usage(FILE *f, size_t g)
 	fprintf(f, "usage: sluice-admin %s COMMAND [<args>]\n\ncommands:\n",
 	    groups[g].name);
 	for (const adm_cmd *c = groups[g].cmds; c->name != NULL; c++)
-		fprintf(f, "  %-8s %s\n", c->name, c->summary);
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f,
 	    "\nRun 'sluice-admin %s COMMAND --help' for the options of a "
 	    "command.\n",

@@ -1,13 +1,16 @@
 /*
- * subs.c - `sluice-admin subs list|stats|create|delete|reset|skip|why`:
- * subscriptions seen and moved by an operator. Each command is one Admin
- * request; this file owns their arguments and output. Moving a cursor
- * (reset, skip) is the broker's job; here only positions are parsed.
+ * subs.c - `sluice-admin subs list|stats|create|configure|delete|reset|
+ * skip|why`: subscriptions seen, configured and moved by an operator. Each
+ * command is one Admin request; this file owns their arguments and output.
+ * Moving a cursor (reset, skip) is the broker's job; here only positions
+ * are parsed. The policy options and their forms are policy.c's.
  */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "adm.h"
+#include "policy.h"
+#include "request.h"
 #include "units.h"
 
 void
@@ -37,6 +40,17 @@ adm_json_sub(out_json *j, const char *key, const Sluice__SubInfo *s)
 	out_json_u64(j, "nacked", s->nacked);
 	out_json_str(j, "dispatcher", s->dispatcher);
 	out_json_str(j, "stuck_reason", s->stuck_reason);
+	policy_json(j, "policy", s->policy);
+	policy_json_limit(j, "dispatch_limit", s->dispatch_limit);
+	policy_json_breaker(j, "breaker", s->breaker);
+	out_json_u64(j, "ack_timeouts", s->ack_timeouts);
+	out_json_u64(j, "exhausted", s->exhausted);
+	out_json_u64(j, "dead_lettered", s->dead_lettered);
+	out_json_u64(j, "parked", s->parked);
+	out_json_u64(j, "rate_limited", s->rate_limited);
+	out_json_bool(j, "blocked", s->blocked);
+	out_json_u64(j, "blocked_offset", s->blocked_offset);
+	out_json_u64(j, "dropped_exhausted", s->dropped_exhausted);
 	out_json_obj_close(j);
 }
 
@@ -75,6 +89,17 @@ adm_print_sub(const Sluice__SubInfo *s)
 	out_kv(k, "dropped", "%" PRIu64, s->dropped);
 	out_kv(k, "stuck_reason", "%s", s->stuck_reason[0] ? s->stuck_reason
 	                                                   : "-");
+	policy_kv(k, s);
+	out_kv(k, "ack_timeouts", "%" PRIu64, s->ack_timeouts);
+	out_kv(k, "exhausted", "%" PRIu64, s->exhausted);
+	out_kv(k, "dead_lettered", "%" PRIu64, s->dead_lettered);
+	out_kv(k, "dropped_exhausted", "%" PRIu64, s->dropped_exhausted);
+	out_kv(k, "parked", "%" PRIu64, s->parked);
+	out_kv(k, "rate_limited", "%" PRIu64, s->rate_limited);
+	if (s->blocked)
+		out_kv(k, "blocked", "yes, at offset %" PRIu64, s->blocked_offset);
+	else
+		out_kv(k, "blocked", "no");
 	out_table_print(k, stdout);
 }
 
@@ -212,43 +237,76 @@ position(const adm_cmd *cmd, const adm_common *co, const char *opt,
 	return -1;
 }
 
+int
+req_subs_create(const req_sub_create *a, req_storage *st, Sluice__Admin *rq,
+    char *err, size_t n)
+{
+	int v;
+	units_pos p;
+	sluice__position__init(&st->pos);
+	rq->op = SLUICE__ADMIN_OP__ADMIN_SUB_CREATE;
+	rq->topic = (char *) a->topic;
+	rq->subscription = (char *) a->sub;
+	rq->position = &st->pos;
+	if (a->type != NULL) {
+		if (units_parse_sub_type(a->type, &v) != 0)
+			return req_fail(err, n, "bad --type '%s' (exclusive, "
+			    "failover, shared or key_shared)", a->type);
+		rq->type = (Sluice__SubType) v;
+	}
+	if (a->mode != NULL) {
+		if (units_parse_sub_mode(a->mode, &v) != 0)
+			return req_fail(err, n, "bad --mode '%s' (reliable or "
+			                        "non-reliable)", a->mode);
+		rq->mode = (Sluice__SubMode) v;
+	}
+	if (a->from != NULL) {
+		if (units_parse_position(a->from, &p) != 0)
+			return req_fail(err, n, "bad --from '%s' (earliest, latest, "
+			    "an offset or an RFC 3339 time such as "
+			    "2026-11-22T10:00:00Z)", a->from);
+		st->pos.kind = (Sluice__Position__Kind) p.kind;
+		st->pos.offset = p.offset;
+		st->pos.time_us = p.time_us;
+	}
+	if (a->window != NULL) {
+		uint64_t w;
+		if (units_parse_u64(a->window, &w) != 0 || w == 0 || w > 65535)
+			return req_fail(err, n, "bad --window '%s' (1..65535)",
+			    a->window);
+		rq->window = (uint32_t) w;
+	}
+	return policy_build(&a->policy, &st->pb, rq, err, n);
+}
+
+void
+req_sub_create_opts(req_sub_create *a, adm_opt *opts)
+{
+	opts[0] = (adm_opt) { "type", 1, &a->type };
+	opts[1] = (adm_opt) { "mode", 1, &a->mode };
+	opts[2] = (adm_opt) { "from", 1, &a->from };
+	opts[3] = (adm_opt) { "window", 1, &a->window };
+	policy_opts(&a->policy, opts + 4);
+}
+
 static int
 create(const adm_cmd *cmd, int argc, char **argv)
 {
-	const char *type = NULL, *mode = NULL, *from = NULL, *window = NULL, *ops[2];
-	const adm_opt opts[] = { { "type", 1, &type }, { "mode", 1, &mode },
-		{ "from", 1, &from }, { "window", 1, &window }, { NULL, 0, NULL } };
+	const char *ops[2];
+	req_sub_create a = { 0 };
+	adm_opt opts[REQ_SUB_CREATE_NOPTS + 1] = { { NULL, 0, NULL } };
+	req_sub_create_opts(&a, opts);
 	adm_common co;
-	int rv, v;
+	int rv;
 	if ((rv = args(cmd, argc, argv, opts, &co, ops, 2)) >= 0)
 		return rv;
 	Sluice__Admin rq = SLUICE__ADMIN__INIT;
-	Sluice__Position pos = SLUICE__POSITION__INIT;
-	rq.op = SLUICE__ADMIN_OP__ADMIN_SUB_CREATE;
-	rq.topic = (char *) ops[0];
-	rq.subscription = (char *) ops[1];
-	rq.position = &pos;
-	if (type != NULL) {
-		if (units_parse_sub_type(type, &v) != 0)
-			return adm_usage(cmd, &co, "bad --type '%s' (exclusive, "
-			                           "failover or shared)", type);
-		rq.type = (Sluice__SubType) v;
-	}
-	if (mode != NULL) {
-		if (units_parse_sub_mode(mode, &v) != 0)
-			return adm_usage(cmd, &co, "bad --mode '%s' (reliable or "
-			                           "non-reliable)", mode);
-		rq.mode = (Sluice__SubMode) v;
-	}
-	if (from != NULL &&
-	    (rv = position(cmd, &co, "--from", from, &pos)) >= 0)
-		return rv;
-	if (window != NULL) {
-		uint64_t w;
-		if (units_parse_u64(window, &w) != 0 || w == 0 || w > 65535)
-			return adm_usage(cmd, &co, "bad --window '%s' (1..65535)", window);
-		rq.window = (uint32_t) w;
-	}
+	req_storage st;
+	char err[512];
+	a.topic = ops[0];
+	a.sub = ops[1];
+	if (req_subs_create(&a, &st, &rq, err, sizeof(err)) != 0)
+		return adm_usage(cmd, &co, "%s", err);
 	char what[600];
 	snprintf(what, sizeof(what), "subs create %s %s", ops[0], ops[1]);
 	Sluice__AdminResult *r;
@@ -265,6 +323,58 @@ create(const adm_cmd *cmd, int argc, char **argv)
 		       ", backlog %" PRIu64 "\n",
 		    ops[1], ops[0], units_sub_type_name((int) s->type),
 		    units_sub_mode_name((int) s->mode), s->floor, s->backlog);
+	}
+	adm_result_free(r);
+	return rv;
+}
+
+/* ---- configure -------------------------------------------------------- */
+
+int
+req_subs_configure(const char *topic, const char *sub, const policy_args *a,
+    req_storage *st, Sluice__Admin *rq, char *err, size_t n)
+{
+	if (policy_given(a) == 0)
+		return req_fail(err, n, "nothing to configure: give at least one "
+		                        "policy option (see --help)");
+	rq->op = SLUICE__ADMIN_OP__ADMIN_SUB_CONFIGURE;
+	rq->topic = (char *) topic;
+	rq->subscription = (char *) sub;
+	return policy_build(a, &st->pb, rq, err, n);
+}
+
+static int
+configure(const adm_cmd *cmd, int argc, char **argv)
+{
+	const char *ops[2];
+	policy_args a = { 0 };
+	adm_opt opts[POLICY_NOPTS + 1] = { { NULL, 0, NULL } };
+	policy_opts(&a, opts);
+	adm_common co;
+	int rv;
+	if ((rv = args(cmd, argc, argv, opts, &co, ops, 2)) >= 0)
+		return rv;
+	Sluice__Admin rq = SLUICE__ADMIN__INIT;
+	req_storage st;
+	char err[512];
+	if (req_subs_configure(ops[0], ops[1], &a, &st, &rq, err, sizeof(err)) !=
+	    0)
+		return adm_usage(cmd, &co, "%s", err);
+	char what[600];
+	snprintf(what, sizeof(what), "subs configure %s %s", ops[0], ops[1]);
+	Sluice__AdminResult *r;
+	if ((rv = adm_call(&co, what, &rq, &r)) >= 0)
+		return rv;
+	rv = ADM_EXIT_OK;
+	if (r->n_subs == 0) {
+		rv = no_sub(&co, what);
+	} else if (co.json) {
+		sub_json(r, 0);
+	} else {
+		printf("configured subscription %s on %s:\n", ops[1], ops[0]);
+		out_table *k = out_kv_alloc();
+		policy_kv(k, r->subs[0]);
+		out_table_print(k, stdout);
 	}
 	adm_result_free(r);
 	return rv;
@@ -450,31 +560,95 @@ const adm_cmd adm_subs_cmds[] = {
 	    "  \"unacked\",\"oldest_unacked_age_ms\",\"oldest_unacked_offset\",\n"
 	    "  \"floor\",\"ack_holes\",\"head\",\"dispatch_rate\",\"ack_rate\",\n"
 	    "  \"delivered\",\"acked\",\"redelivered\",\"dropped\",\"nacked\",\n"
-	    "  \"dispatcher\",\"stuck_reason\"}; type is exclusive, failover or\n"
-	    "  shared, mode reliable or non-reliable\n",
+	    "  \"dispatcher\",\"stuck_reason\",\"policy\":POLICY,\n"
+	    "  \"dispatch_limit\":{\"msgs_per_sec\",\"bytes_per_sec\"},\n"
+	    "  \"breaker\":{\"failures\",\"cooldown_ms\",\"cooldown_max_ms\"},\n"
+	    "  \"ack_timeouts\",\"exhausted\",\"dead_lettered\",\"parked\",\n"
+	    "  \"rate_limited\",\"blocked\",\"blocked_offset\",\"dropped_exhausted\"};\n"
+	    "  POLICY is {\"ack_timeout_ms\",\"backoff\",\"backoff_base_ms\",\n"
+	    "  \"backoff_max_ms\",\"backoff_jitter_pct\",\"max_redeliveries\",\n"
+	    "  \"on_exhausted\",\"dead_letter_topic\"}; type is exclusive,\n"
+	    "  failover, shared or key_shared, mode reliable or non-reliable,\n"
+	    "  backoff exponential or fixed, on_exhausted dead_letter, block, drop\n"
+	    "  or park; a value the broker did not report is null\n",
 	    list },
 	{ "subs", "stats", "TOPIC SUB", "one subscription in detail",
 	    "Shows subscription SUB of TOPIC: backlog, unacked messages and the\n"
-	    "oldest of them, ack floor and holes, rates and totals.\n"
+	    "oldest of them, ack floor and holes, rates and totals, its failure\n"
+	    "policy, dispatch limit and breaker, and the failure counters (ack\n"
+	    "timeouts, exhausted, dead-lettered, dropped, parked, rate limited,\n"
+	    "blocked).\n"
 	    "\n"
 	    "--json: {\"subscription\":SUB} (see `subs list --help`)\n",
 	    stats },
-	{ "subs", "create", "TOPIC SUB [--type T] [--mode M] [--from P] [--window W]",
+	{ "subs", "create",
+	    "TOPIC SUB [--type T] [--mode M] [--from P] [--window W] [policy "
+	    "options]",
 	    "create a subscription before any consumer",
 	    "Creates subscription SUB of TOPIC, so that messages published from\n"
 	    "now on (or from --from) wait for its first consumer. Its ack window\n"
-	    "is the broker's default; consumers attaching later keep it.\n"
+	    "(--window, else the broker's default) and policies belong to the\n"
+	    "subscription: consumers attaching later keep them.\n"
 	    "\n"
 	    "options:\n"
-	    "      --type T   exclusive (default), failover or shared\n"
+	    "      --type T   exclusive (default), failover, shared or key_shared\n"
+	    "                 (same key, same consumer, in order)\n"
 	    "      --mode M   reliable (default) or non-reliable\n"
 	    "      --from P   earliest, latest (default), an offset, or an RFC 3339\n"
 	    "                 time (the first message published at or after it),\n"
 	    "                 e.g. 2026-11-22T10:00:00Z, 2026-11-22T12:00:00+02:00,\n"
 	    "                 2026-11-22T10:00:00.250Z\n"
+	    "      --window W unacked messages per consumer, 1..65535\n"
+	    "\n"
+    "policy options (each unset one keeps the broker's default):\n"
+    "      --ack-timeout D           redeliver what is not acked within D\n"
+    "                                (0 = off; default 30s)\n"
+    "      --backoff KIND            exponential (default) or fixed\n"
+    "      --backoff-base D          first redelivery delay (default 1s)\n"
+    "      --backoff-max D           cap of the exponential delay (default 1m)\n"
+    "      --jitter PCT              +-PCT% of each delay, 0-100 (default 0)\n"
+    "      --max-redeliveries N      then the message is exhausted (0 =\n"
+    "                                unlimited; default 5)\n"
+    "      --on-exhausted ACTION     dead-letter (default), block, drop or park\n"
+    "      --dead-letter-topic T     default <topic>.<sub>.dlq\n"
+    "      --rate-msgs N             dispatch at most N messages/s (0 = no limit)\n"
+    "      --rate-bytes B            dispatch at most B bytes/s, e.g. 1MiB\n"
+    "      --breaker-failures K      K failures in a row open a consumer's\n"
+    "                                breaker (0 = off; default 5)\n"
+    "      --breaker-cooldown D      first open period (default 1s), doubling\n"
+    "      --breaker-cooldown-max D  longest open period (default 1m)\n"
+    "D is a duration (0, 250ms, 30s, 5m, 1h30m), B a size (4096, 1MiB).\n"
 	    "\n"
 	    "--json: {\"subscription\":SUB} (see `subs list --help`)\n",
 	    create },
+	{ "subs", "configure", "TOPIC SUB [policy options]",
+	    "change a subscription's failure policy and limits",
+	    "Changes the failure policy, dispatch limit or breaker of SUB of\n"
+	    "TOPIC: only the options given change, the others keep their\n"
+	    "value. Takes effect for the next deliveries; prints the resulting\n"
+	    "policy.\n"
+	    "\n"
+    "policy options (give at least one):\n"
+    "      --ack-timeout D           redeliver what is not acked within D\n"
+    "                                (0 = off; default 30s)\n"
+    "      --backoff KIND            exponential (default) or fixed\n"
+    "      --backoff-base D          first redelivery delay (default 1s)\n"
+    "      --backoff-max D           cap of the exponential delay (default 1m)\n"
+    "      --jitter PCT              +-PCT% of each delay, 0-100 (default 0)\n"
+    "      --max-redeliveries N      then the message is exhausted (0 =\n"
+    "                                unlimited; default 5)\n"
+    "      --on-exhausted ACTION     dead-letter (default), block, drop or park\n"
+    "      --dead-letter-topic T     default <topic>.<sub>.dlq\n"
+    "      --rate-msgs N             dispatch at most N messages/s (0 = no limit)\n"
+    "      --rate-bytes B            dispatch at most B bytes/s, e.g. 1MiB\n"
+    "      --breaker-failures K      K failures in a row open a consumer's\n"
+    "                                breaker (0 = off; default 5)\n"
+    "      --breaker-cooldown D      first open period (default 1s), doubling\n"
+    "      --breaker-cooldown-max D  longest open period (default 1m)\n"
+    "D is a duration (0, 250ms, 30s, 5m, 1h30m), B a size (4096, 1MiB).\n"
+	    "\n"
+	    "--json: {\"subscription\":SUB} (see `subs list --help`)\n",
+	    configure },
 	{ "subs", "delete", "TOPIC SUB", "delete a subscription and its cursor",
 	    "Deletes subscription SUB of TOPIC with its cursor. The broker\n"
 	    "refuses while consumers are attached.\n"

@@ -1,13 +1,17 @@
 /*
- * topics.c - `sluice-admin topics list|create|delete|stats|peek`. Each
- * command is one Admin request; this file owns their arguments and their
- * output (tables, key: value blocks, JSON with the proto's field names).
+ * topics.c - `sluice-admin topics list|create|configure|delete|stats|peek`.
+ * Each command is one Admin request; this file owns their arguments and
+ * their output (tables, key: value blocks, JSON with the proto's field
+ * names).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "adm.h"
+#include "policy.h"
+#include "request.h"
 #include "units.h"
 
 /* Most records one peek may ask for: a look, not an export. */
@@ -29,6 +33,8 @@ adm_json_topic(out_json *j, const char *key, const Sluice__TopicInfo *t)
 	out_json_u64(j, "retention_bytes", t->retention_bytes);
 	out_json_u64(j, "published_total", t->published_total);
 	out_json_u64(j, "published_bytes_total", t->published_bytes_total);
+	policy_json_limit(j, "publish_limit", t->publish_limit);
+	out_json_u64(j, "rate_limited", t->rate_limited);
 	out_json_obj_close(j);
 }
 
@@ -115,27 +121,58 @@ list(const adm_cmd *cmd, int argc, char **argv)
 
 /* ---- create ---------------------------------------------------------- */
 
+int
+req_topics_create(const req_topic_create *a, req_storage *st,
+    Sluice__Admin *rq, char *err, size_t n)
+{
+	rq->op = SLUICE__ADMIN_OP__ADMIN_TOPIC_CREATE;
+	rq->topic = (char *) a->topic;
+	int64_t age;
+	if (a->retention_age != NULL) {
+		if (units_parse_duration_ms(a->retention_age, &age) != 0 || age < 0)
+			return req_fail(err, n, "bad --retention-age '%s' (e.g. 30s, "
+			    "5m, 2h, 7d, 1h30m)", a->retention_age);
+		rq->retention_age_ms = age;
+	}
+	if (a->retention_bytes != NULL &&
+	    units_parse_size(a->retention_bytes, &rq->retention_bytes) != 0)
+		return req_fail(err, n, "bad --retention-bytes '%s' (e.g. 4096, "
+		    "100MiB, 1.5GB)", a->retention_bytes);
+	return policy_rate(a->rate_msgs, a->rate_bytes, &st->pb,
+	    &rq->publish_limit, err, n);
+}
+
+/* ", publish limit 100 msg/s" when there is one. */
+static void
+limit_note(const Sluice__TopicInfo *t, char *buf, size_t n)
+{
+	char limit[96];
+	policy_limit_text(t->publish_limit, limit, sizeof(limit));
+	if (t->publish_limit == NULL || strcmp(limit, "none") == 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf, n, ", publish limit: %s", limit);
+}
+
 static int
 create(const adm_cmd *cmd, int argc, char **argv)
 {
-	const char *age = NULL, *bytes = NULL, *ops[1];
-	const adm_opt opts[] = { { "retention-age", 1, &age },
-		{ "retention-bytes", 1, &bytes }, { NULL, 0, NULL } };
+	const char *ops[1];
+	req_topic_create a = { 0 };
+	const adm_opt opts[] = { { "retention-age", 1, &a.retention_age },
+		{ "retention-bytes", 1, &a.retention_bytes },
+		{ "rate-msgs", 1, &a.rate_msgs }, { "rate-bytes", 1, &a.rate_bytes },
+		{ NULL, 0, NULL } };
 	adm_common co;
 	int rv;
 	if ((rv = args(cmd, argc, argv, opts, &co, ops, 1)) >= 0)
 		return rv;
 	Sluice__Admin rq = SLUICE__ADMIN__INIT;
-	rq.op = SLUICE__ADMIN_OP__ADMIN_TOPIC_CREATE;
-	rq.topic = (char *) ops[0];
-	if (age != NULL &&
-	    (units_parse_duration_ms(age, &rq.retention_age_ms) != 0 ||
-	        rq.retention_age_ms < 0))
-		return adm_usage(cmd, &co,
-		    "bad --retention-age '%s' (e.g. 30s, 5m, 2h, 7d, 1h30m)", age);
-	if (bytes != NULL && units_parse_size(bytes, &rq.retention_bytes) != 0)
-		return adm_usage(cmd, &co,
-		    "bad --retention-bytes '%s' (e.g. 4096, 100MiB, 1.5GB)", bytes);
+	req_storage st;
+	char err[512];
+	a.topic = ops[0];
+	if (req_topics_create(&a, &st, &rq, err, sizeof(err)) != 0)
+		return adm_usage(cmd, &co, "%s", err);
 
 	char what[300];
 	snprintf(what, sizeof(what), "topics create %s", ops[0]);
@@ -153,11 +190,69 @@ create(const adm_cmd *cmd, int argc, char **argv)
 		out_json_end(&j);
 		rv = ADM_EXIT_OK;
 	} else {
-		char ret[96];
+		char ret[96], lim[128];
 		retention(r->topics[0], ret, sizeof(ret));
-		printf("created topic %s (retention: %s)\n", r->topics[0]->name,
-		    ret);
+		limit_note(r->topics[0], lim, sizeof(lim));
+		printf("created topic %s (retention: %s%s)\n", r->topics[0]->name,
+		    ret, lim);
 		rv = ADM_EXIT_OK;
+	}
+	adm_result_free(r);
+	return rv;
+}
+
+/* ---- configure -------------------------------------------------------- */
+
+int
+req_topics_configure(const char *topic, const char *rate_msgs,
+    const char *rate_bytes, req_storage *st, Sluice__Admin *rq, char *err,
+    size_t n)
+{
+	if (rate_msgs == NULL && rate_bytes == NULL)
+		return req_fail(err, n, "nothing to configure: give --rate-msgs "
+		                        "and/or --rate-bytes");
+	rq->op = SLUICE__ADMIN_OP__ADMIN_TOPIC_CONFIGURE;
+	rq->topic = (char *) topic;
+	return policy_rate(rate_msgs, rate_bytes, &st->pb, &rq->publish_limit,
+	    err, n);
+}
+
+static int
+configure(const adm_cmd *cmd, int argc, char **argv)
+{
+	const char *msgs = NULL, *bytes = NULL, *ops[1];
+	const adm_opt opts[] = { { "rate-msgs", 1, &msgs },
+		{ "rate-bytes", 1, &bytes }, { NULL, 0, NULL } };
+	adm_common co;
+	int rv;
+	if ((rv = args(cmd, argc, argv, opts, &co, ops, 1)) >= 0)
+		return rv;
+	Sluice__Admin rq = SLUICE__ADMIN__INIT;
+	req_storage st;
+	char err[512];
+	if (req_topics_configure(ops[0], msgs, bytes, &st, &rq, err,
+	        sizeof(err)) != 0)
+		return adm_usage(cmd, &co, "%s", err);
+	char what[300];
+	snprintf(what, sizeof(what), "topics configure %s", ops[0]);
+	Sluice__AdminResult *r;
+	if ((rv = adm_call(&co, what, &rq, &r)) >= 0)
+		return rv;
+	rv = ADM_EXIT_OK;
+	if (r->n_topics == 0) {
+		rv = no_topic(&co, what);
+	} else if (co.json) {
+		out_json j;
+		out_json_init(&j, stdout);
+		out_json_obj_open(&j, NULL);
+		adm_json_topic(&j, "topic", r->topics[0]);
+		out_json_obj_close(&j);
+		out_json_end(&j);
+	} else {
+		char limit[96];
+		policy_limit_text(r->topics[0]->publish_limit, limit, sizeof(limit));
+		printf("configured topic %s: publish limit %s\n",
+		    r->topics[0]->name, limit);
 	}
 	adm_result_free(r);
 	return rv;
@@ -225,6 +320,10 @@ stats_text(const Sluice__TopicInfo *t)
 	out_kv(k, "published_total", "%" PRIu64, t->published_total);
 	out_kv(k, "published_bytes_total", "%" PRIu64 " (%s)",
 	    t->published_bytes_total, pbytes);
+	char limit[96];
+	policy_limit_text(t->publish_limit, limit, sizeof(limit));
+	out_kv(k, "publish_limit", "%s", limit);
+	out_kv(k, "rate_limited", "%" PRIu64, t->rate_limited);
 	out_table_print(k, stdout);
 }
 
@@ -264,12 +363,9 @@ stats(const adm_cmd *cmd, int argc, char **argv)
 
 /* ---- peek ------------------------------------------------------------ */
 
-static void
-record_json(out_json *j, const Sluice__Record *rec)
+void
+adm_json_message_fields(out_json *j, const Sluice__StoredMessage *m)
 {
-	const Sluice__StoredMessage *m = rec->message;
-	out_json_obj_open(j, NULL);
-	out_json_u64(j, "offset", rec->offset);
 	out_json_i64(j, "publish_time_us", m ? m->publish_time_us : 0);
 	out_json_i64(j, "event_time_us", m ? m->event_time_us : 0);
 	out_json_u64(j, "producer_seq", m ? m->producer_seq : 0);
@@ -283,6 +379,14 @@ record_json(out_json *j, const Sluice__Record *rec)
 	for (size_t i = 0; m != NULL && i < m->n_properties; i++)
 		out_json_str(j, m->properties[i]->key, m->properties[i]->value);
 	out_json_obj_close(j);
+}
+
+static void
+record_json(out_json *j, const Sluice__Record *rec)
+{
+	out_json_obj_open(j, NULL);
+	out_json_u64(j, "offset", rec->offset);
+	adm_json_message_fields(j, rec->message);
 	out_json_obj_close(j);
 }
 
@@ -366,22 +470,42 @@ const adm_cmd adm_topics_cmds[] = {
 	    "--json: {\"topics\":[TOPIC...]}; TOPIC is {\"name\",\"first_offset\",\n"
 	    "  \"head_offset\",\"messages\",\"bytes\",\"publish_rate\",\"producers\",\n"
 	    "  \"subscriptions\",\"retention_age_ms\",\"retention_bytes\",\n"
-	    "  \"published_total\",\"published_bytes_total\"}\n",
+	    "  \"published_total\",\"published_bytes_total\",\n"
+	    "  \"publish_limit\":{\"msgs_per_sec\",\"bytes_per_sec\"},\"rate_limited\"}\n"
+	    "  (a limit the broker did not report is null)\n",
 	    list },
-	{ "topics", "create", "NAME [--retention-age D] [--retention-bytes B]",
-	    "create a topic, optionally with retention",
+	{ "topics", "create",
+	    "NAME [--retention-age D] [--retention-bytes B] [--rate-msgs N] "
+	    "[--rate-bytes B]",
+	    "create a topic, optionally with retention and a publish limit",
 	    "Creates topic NAME. Without retention options it keeps every\n"
 	    "message; with them the oldest messages go once they are older\n"
-	    "than D or the topic holds more than B bytes.\n"
+	    "than D or the topic holds more than B bytes. A publish limit\n"
+	    "delays the acks of producers that publish faster.\n"
 	    "\n"
 	    "options:\n"
 	    "      --retention-age D    e.g. 30s, 5m, 2h, 7d, 1h30m (units ms s m h\n"
 	    "                           d w)\n"
 	    "      --retention-bytes B  e.g. 4096, 100MiB, 1.5GB (B; KB MB GB TB =\n"
 	    "                           1000^n; KiB MiB GiB TiB or K M G T = 1024^n)\n"
+	    "      --rate-msgs N        publish at most N messages/s (0 = no limit)\n"
+	    "      --rate-bytes B       publish at most B bytes/s (0 = no limit)\n"
 	    "\n"
 	    "--json: {\"topic\":TOPIC} (see `topics list --help`)\n",
 	    create },
+	{ "topics", "configure", "NAME [--rate-msgs N] [--rate-bytes B]",
+	    "change a topic's publish limit",
+	    "Changes the publish limit of topic NAME: only the option given\n"
+	    "changes, the other keeps its value. Producers that publish faster\n"
+	    "get their acks later (nothing is refused). Prints the limit in\n"
+	    "force.\n"
+	    "\n"
+	    "options (at least one):\n"
+	    "      --rate-msgs N   messages per second (0 = no limit)\n"
+	    "      --rate-bytes B  bytes per second, e.g. 1MiB, 500KB (0 = no limit)\n"
+	    "\n"
+	    "--json: {\"topic\":TOPIC} (see `topics list --help`)\n",
+	    configure },
 	{ "topics", "delete", "NAME [--force]", "delete a topic and its messages",
 	    "Deletes topic NAME with its messages. The broker refuses while the\n"
 	    "topic has subscriptions, unless --force, which deletes them too;\n"
@@ -395,7 +519,8 @@ const adm_cmd adm_topics_cmds[] = {
 	    delete },
 	{ "topics", "stats", "NAME", "one topic's offsets, size, rates, retention",
 	    "Shows one topic: offsets, messages, bytes, rates, producers,\n"
-	    "subscriptions, retention and totals since the broker started.\n"
+	    "subscriptions, retention, totals since the broker started, its\n"
+	    "publish limit and how many publishes it delayed.\n"
 	    "\n"
 	    "--json: {\"topic\":TOPIC} (see `topics list --help`)\n",
 	    stats },

@@ -370,8 +370,14 @@ units_parse_position(const char *s, units_pos *out)
 	return 0;
 }
 
-static const char *const type_names[] = { "exclusive", "failover", "shared" };
+static const char *const type_names[] = { "exclusive", "failover", "shared",
+	"key_shared" };
 static const char *const mode_names[] = { "reliable", "non-reliable" };
+/* Index 0 is the proto's "unset". */
+static const char *const backoff_names[] = { "unset", "exponential", "fixed" };
+static const char *const exhausted_names[] = { "unset", "dead_letter", "block",
+	"drop", "park" };
+#define NNAMES(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
 static int
 name_index(const char *s, const char *const *names, int n, int *out)
@@ -385,10 +391,78 @@ name_index(const char *s, const char *const *names, int n, int *out)
 	return -1;
 }
 
+/* name_index, with '-' standing for '_' ("key-shared", "dead-letter"). */
+static int
+name_index_dash(const char *s, const char *const *names, int n, int *out)
+{
+	char buf[32];
+	size_t len = s != NULL ? strlen(s) : sizeof(buf);
+	if (len >= sizeof(buf))
+		return -1;
+	for (size_t i = 0; i <= len; i++)
+		buf[i] = s[i] == '-' ? '_' : s[i];
+	return name_index(buf, names, n, out);
+}
+
 int
 units_parse_sub_type(const char *s, int *type)
 {
-	return name_index(s, type_names, 3, type);
+	return name_index_dash(s, type_names, NNAMES(type_names), type);
+}
+
+int
+units_parse_backoff(const char *s, int *kind)
+{
+	int v;
+	/* "unset" is what the broker never stores: not a choice. */
+	if (name_index(s, backoff_names, NNAMES(backoff_names), &v) != 0 || v == 0)
+		return -1;
+	*kind = v;
+	return 0;
+}
+
+int
+units_parse_on_exhausted(const char *s, int *action)
+{
+	int v;
+	if (name_index_dash(s, exhausted_names, NNAMES(exhausted_names), &v) !=
+	        0 ||
+	    v == 0)
+		return -1;
+	*action = v;
+	return 0;
+}
+
+const char *
+units_backoff_name(int kind)
+{
+	return kind >= 0 && kind < NNAMES(backoff_names) ? backoff_names[kind]
+	                                                 : "unknown";
+}
+
+const char *
+units_on_exhausted_name(int action)
+{
+	return action >= 0 && action < NNAMES(exhausted_names)
+	    ? exhausted_names[action]
+	    : "unknown";
+}
+
+int
+units_parse_percent(const char *s, uint32_t *pct)
+{
+	char buf[8];
+	size_t len = s != NULL ? strlen(s) : 0;
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len + 1);
+	if (buf[len - 1] == '%')
+		buf[len - 1] = '\0';
+	uint64_t v;
+	if (units_parse_u64(buf, &v) != 0 || v > 100)
+		return -1;
+	*pct = (uint32_t) v;
+	return 0;
 }
 
 int
@@ -400,7 +474,8 @@ units_parse_sub_mode(const char *s, int *mode)
 const char *
 units_sub_type_name(int type)
 {
-	return type >= 0 && type < 3 ? type_names[type] : "unknown";
+	return type >= 0 && type < NNAMES(type_names) ? type_names[type]
+	                                              : "unknown";
 }
 
 const char *

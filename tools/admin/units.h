@@ -1,7 +1,8 @@
 /*
  * units.h - the text forms sluice-admin reads and writes: counts,
- * durations (30s, 5m, 2h, 7d), sizes (100MiB), RFC 3339 times and
- * subscription positions, and the names of subscription types and modes.
+ * durations (30s, 5m, 2h, 7d), sizes (100MiB), percentages, RFC 3339
+ * times and subscription positions, and the names of subscription types
+ * and modes and of failure policy choices.
  * Pure functions without I/O, so tests/unit/admin checks them directly.
  * Parsers return 0 and write *out, or -1 and leave *out alone.
  */
@@ -66,10 +67,23 @@ typedef struct {
 int units_parse_position(const char *s, units_pos *out);
 
 /* Subscription types and modes by name, values those of sluice.SubType
- * and sluice.SubMode: exclusive failover shared; reliable non-reliable. */
+ * and sluice.SubMode: exclusive failover shared key_shared (key-shared
+ * too); reliable non-reliable. */
 int units_parse_sub_type(const char *s, int *type);
 int units_parse_sub_mode(const char *s, int *mode);
 /* The names above; "unknown" for other values. */
 const char *units_sub_type_name(int type);
 const char *units_sub_mode_name(int mode);
+
+/* Failure policy choices by name, values those of sluice.BackoffKind
+ * (exponential fixed) and sluice.OnExhausted (dead_letter block drop park;
+ * dead-letter too). The proto's 0 ("unset") is not a choice. */
+int units_parse_backoff(const char *s, int *kind);
+int units_parse_on_exhausted(const char *s, int *action);
+/* The names above, "unset" for 0, "unknown" for other values. */
+const char *units_backoff_name(int kind);
+const char *units_on_exhausted_name(int action);
+
+/* A percentage, 0..100, with an optional '%' ("10", "10%"). */
+int units_parse_percent(const char *s, uint32_t *pct);
 #endif

@@ -230,7 +230,9 @@ typedef struct sluice_record sluice_record;
 typedef enum {
 	SLUICE_SUB_EXCLUSIVE = 0, /* one consumer; others get ECONSUMERBUSY */
 	SLUICE_SUB_FAILOVER = 1,  /* one active consumer, the rest stand by */
-	SLUICE_SUB_SHARED = 2     /* round-robin over consumers with room */
+	SLUICE_SUB_SHARED = 2,    /* round-robin over consumers with room */
+	SLUICE_SUB_KEY_SHARED = 3 /* same key, same consumer, in offset order;
+	                             no key: round-robin */
 } sluice_sub_type;
 
 typedef enum {
@@ -279,6 +281,78 @@ SLUICE_API sluice_err sluice_consumer_opts_set_priority(
  * broker's configuration. */
 SLUICE_API sluice_err sluice_consumer_opts_set_overflow(
     sluice_consumer_opts *co, sluice_overflow overflow, uint32_t queue_size);
+
+/*
+ * A new subscription's failure policy (issue #6; see docs/client.md): what
+ * the broker does with a message the consumer nacks or does not ack in
+ * time. Each value is sent only when its has_ flag is non-zero (or, for
+ * the enums, when it is not ..._DEFAULT; for dead_letter_topic, when it is
+ * neither NULL nor ""); what is not sent takes the broker's configured
+ * default. Initialise with SLUICE_FAILURE_POLICY_INIT (everything unset).
+ * Like the type and mode it shapes only a subscription that the consumer
+ * creates: an existing one keeps its own policy (sluice-admin subs
+ * configure changes it).
+ */
+typedef enum {
+	SLUICE_BACKOFF_DEFAULT = 0,     /* the broker's (exponential) */
+	SLUICE_BACKOFF_EXPONENTIAL = 1, /* base * 2^(attempt-1), capped at max */
+	SLUICE_BACKOFF_FIXED = 2        /* base every time */
+} sluice_backoff;
+
+typedef enum {
+	SLUICE_EXHAUSTED_DEFAULT = 0,     /* the broker's (dead_letter) */
+	SLUICE_EXHAUSTED_DEAD_LETTER = 1, /* published to the dead letter topic */
+	SLUICE_EXHAUSTED_BLOCK = 2,       /* delivery stops at it */
+	SLUICE_EXHAUSTED_DROP = 3,        /* acked and counted */
+	SLUICE_EXHAUSTED_PARK = 4         /* kept aside; delivery goes on */
+} sluice_on_exhausted;
+
+typedef struct {
+	int                 has_ack_timeout;
+	uint32_t            ack_timeout_ms;     /* 0 = off */
+	sluice_backoff      backoff;
+	int                 has_backoff_base;
+	uint32_t            backoff_base_ms;
+	int                 has_backoff_max;
+	uint32_t            backoff_max_ms;     /* >= base when both are set */
+	int                 has_backoff_jitter;
+	uint32_t            backoff_jitter_pct; /* 0..100: +-pct of the delay */
+	int                 has_max_redeliveries;
+	uint32_t            max_redeliveries;   /* 0 = unlimited */
+	sluice_on_exhausted on_exhausted;
+	const char         *dead_letter_topic;  /* copied; NULL or "": default
+	                                           "<topic>.<subscription>.dlq" */
+} sluice_failure_policy;
+
+#define SLUICE_FAILURE_POLICY_INIT                                           \
+	{ 0, 0, SLUICE_BACKOFF_DEFAULT, 0, 0, 0, 0, 0, 0, 0, 0,              \
+		SLUICE_EXHAUSTED_DEFAULT, NULL }
+
+/*
+ * sluice_consumer_opts_set_failure_policy copies p (NULL: back to all
+ * unset). SLUICE_EINVAL for an unknown enum value, a jitter above 100, a
+ * backoff max below its base (both set) or an invalid dead letter topic
+ * name.
+ */
+SLUICE_API sluice_err sluice_consumer_opts_set_failure_policy(
+    sluice_consumer_opts *co, const sluice_failure_policy *p);
+/*
+ * A new subscription's dispatch rate limit: at most msgs_per_sec messages
+ * and bytes_per_sec bytes per second to all its consumers (0 = no limit of
+ * that kind). Both values are sent; without this call the broker's default
+ * applies.
+ */
+SLUICE_API sluice_err sluice_consumer_opts_set_dispatch_limit(
+    sluice_consumer_opts *co, uint64_t msgs_per_sec, uint64_t bytes_per_sec);
+/*
+ * A new subscription's per-consumer circuit breaker: `failures`
+ * consecutive failed deliveries (nacks, ack timeouts) open it (0 = off);
+ * it stays open cooldown_ms, doubling on each reopen up to
+ * cooldown_max_ms (SLUICE_EINVAL when below cooldown_ms). All three are
+ * sent; without this call the broker's defaults apply.
+ */
+SLUICE_API sluice_err sluice_consumer_opts_set_breaker(sluice_consumer_opts *co,
+    uint32_t failures, uint32_t cooldown_ms, uint32_t cooldown_max_ms);
 
 /*
  * sluice_consumer_open subscribes to topic under subscription (creating
@@ -346,6 +420,19 @@ SLUICE_API sluice_err sluice_ack(sluice_consumer *k, uint64_t offset);
 SLUICE_API sluice_err sluice_ack_cumulative(sluice_consumer *k, uint64_t offset);
 /* Asks for redelivery of offset now. */
 SLUICE_API sluice_err sluice_nack(sluice_consumer *k, uint64_t offset);
+/*
+ * sluice_nack_ex reports offset as failed, like sluice_nack, with a delay
+ * and a reason. delay_ms > 0: redeliver it after that many ms instead of
+ * the subscription's backoff; 0: the backoff applies. reason (NULL or ""
+ * for none; copied, at most SLUICE_NACK_REASON_MAX bytes, else
+ * SLUICE_EINVAL) is kept by the broker with the message's attempts and
+ * shown for dead-lettered and parked messages. Nacks with the same delay
+ * and reason travel together; each other combination takes an Ack request
+ * of its own. The redelivery counts against max_redeliveries. Thread-safe.
+ */
+#define SLUICE_NACK_REASON_MAX 1024
+SLUICE_API sluice_err sluice_nack_ex(sluice_consumer *k, uint64_t offset,
+    uint32_t delay_ms, const char *reason);
 /* Sends the pending acks and waits for the broker to apply them. */
 SLUICE_API sluice_err sluice_consumer_flush_acks(sluice_consumer *k);
 

@@ -1,8 +1,9 @@
 /*
  * test_units.c - the text forms of sluice-admin (tools/admin/units.c):
  * RFC 3339 times (offsets, fractions, leap days, the edges of the year
- * range, what RFC 3339 forbids), durations, sizes, positions and the
- * subscription kind names; formatting parses back to the same value.
+ * range, what RFC 3339 forbids), durations, sizes, positions, percentages,
+ * the subscription kind names and the failure policy names; formatting
+ * parses back to the same value.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -243,6 +244,65 @@ Test(units, subscription_kinds_by_name_match_the_proto_values)
 	cr_assert_str_eq(units_sub_type_name(2), "shared");
 	cr_assert_str_eq(units_sub_mode_name(1), "non-reliable");
 	cr_assert_str_eq(units_sub_type_name(7), "unknown");
+}
+
+Test(units, key_shared_and_failure_policy_names_match_the_proto_values)
+{
+	int v;
+	cr_assert_eq(units_parse_sub_type("key_shared", &v), 0);
+	cr_assert_eq(v, 3);
+	cr_assert_eq(units_parse_sub_type("key-shared", &v), 0);
+	cr_assert_eq(v, 3);
+	cr_assert_eq(units_parse_sub_type("keyshared", &v), -1);
+	cr_assert_str_eq(units_sub_type_name(3), "key_shared");
+	cr_assert_str_eq(units_sub_type_name(4), "unknown");
+
+	cr_assert_eq(units_parse_backoff("exponential", &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(units_parse_backoff("fixed", &v), 0);
+	cr_assert_eq(v, 2);
+	v = 9;
+	cr_assert_eq(units_parse_backoff("unset", &v), -1);
+	cr_assert_eq(units_parse_backoff("Fixed", &v), -1);
+	cr_assert_eq(units_parse_backoff(NULL, &v), -1);
+	cr_assert_eq(v, 9, "written on failure");
+	cr_assert_str_eq(units_backoff_name(1), "exponential");
+	cr_assert_str_eq(units_backoff_name(0), "unset");
+	cr_assert_str_eq(units_backoff_name(3), "unknown");
+
+	static const char *const ex[] = { "dead_letter", "block", "drop", "park" };
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(units_parse_on_exhausted(ex[i], &v), 0, "%s", ex[i]);
+		cr_assert_eq(v, i + 1);
+		cr_assert_str_eq(units_on_exhausted_name(i + 1), ex[i]);
+	}
+	cr_assert_eq(units_parse_on_exhausted("dead-letter", &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(units_parse_on_exhausted("unset", &v), -1);
+	cr_assert_eq(units_parse_on_exhausted("retry", &v), -1);
+	cr_assert_eq(units_parse_on_exhausted(
+	                 "a-name-far-longer-than-any-action-name", &v),
+	    -1);
+	cr_assert_str_eq(units_on_exhausted_name(0), "unset");
+	cr_assert_str_eq(units_on_exhausted_name(5), "unknown");
+}
+
+Test(units, percentages_are_0_to_100_with_an_optional_sign)
+{
+	uint32_t p = 77;
+	cr_assert_eq(units_parse_percent("0", &p), 0);
+	cr_assert_eq(p, 0);
+	cr_assert_eq(units_parse_percent("10", &p), 0);
+	cr_assert_eq(p, 10);
+	cr_assert_eq(units_parse_percent("100%", &p), 0);
+	cr_assert_eq(p, 100);
+	p = 77;
+	static const char *const bad[] = { "", "%", "101", "-1", "1.5", "10 %",
+		"10%%", "1000000", NULL };
+	for (int i = 0; bad[i] != NULL; i++)
+		cr_assert_eq(units_parse_percent(bad[i], &p), -1, "%s", bad[i]);
+	cr_assert_eq(units_parse_percent(NULL, &p), -1);
+	cr_assert_eq(p, 77, "written on failure");
 }
 
 Test(units, counts_are_plain_decimals)

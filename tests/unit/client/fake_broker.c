@@ -72,6 +72,10 @@ struct fake_broker {
 	uint32_t   nparked;
 	fake_stats st;
 	fake_fetch fetches[FAKE_MAX_FETCH];
+	uint8_t   *sub_bytes;   /* the last Subscribe, packed (malloc'd) */
+	size_t     sub_len;
+	fake_nack  nacks[FAKE_MAX_NACKS];
+	uint32_t   n_nacks;     /* Ack requests with nacks (may exceed max) */
 };
 
 static void
@@ -330,6 +334,10 @@ on_subscribe(fake_broker *fb, const route *to, const Sluice__Request *rq)
 	fb->st.sub_window = s->window;
 	fb->st.sub_mode = (int) s->mode;
 	fb->st.sub_type = (int) s->type;
+	free(fb->sub_bytes);
+	fb->sub_len = sluice__subscribe__get_packed_size(s);
+	if ((fb->sub_bytes = malloc(fb->sub_len ? fb->sub_len : 1)) != NULL)
+		sluice__subscribe__pack(s, fb->sub_bytes);
 	if (fb->cfg.subscribe_status != 0) {
 		send_status(fb, to, rq->request_id, fb->cfg.subscribe_status);
 		return;
@@ -406,6 +414,19 @@ on_ack(fake_broker *fb, const route *to, const Sluice__Request *rq)
 			applied += (uint32_t) ack_one(fb, o);
 	}
 	fb->st.acked += applied;
+	if (a->n_nacks > 0 && fb->n_nacks < FAKE_MAX_NACKS) {
+		fake_nack *fn = &fb->nacks[fb->n_nacks];
+		memset(fn, 0, sizeof(*fn));
+		fn->first = a->nacks[0]->first;
+		for (size_t i = 0; i < a->n_nacks; i++)
+			fn->offsets += (uint32_t) (a->nacks[i]->last -
+			    a->nacks[i]->first + 1);
+		fn->delay_ms = a->nack_delay_ms;
+		snprintf(fn->reason, sizeof(fn->reason), "%s",
+		    a->nack_reason != NULL ? a->nack_reason : "");
+	}
+	if (a->n_nacks > 0)
+		fb->n_nacks++;
 	for (size_t i = 0; i < a->n_nacks; i++) {
 		for (uint64_t o = a->nacks[i]->first;
 		     o <= a->nacks[i]->last && o < FAKE_TOPIC_MAX; o++) {
@@ -592,6 +613,7 @@ fake_broker_stop(fake_broker *fb)
 	rmdir(fb->dir);
 	pthread_cond_destroy(&fb->cv);
 	pthread_mutex_destroy(&fb->mu);
+	free(fb->sub_bytes);
 	free(fb);
 }
 
@@ -690,4 +712,25 @@ fake_broker_wait(fake_broker *fb, int (*pred)(const fake_stats *, uint32_t),
 	int ok = pred(&fb->st, arg);
 	pthread_mutex_unlock(&fb->mu);
 	return ok;
+}
+
+Sluice__Subscribe *
+fake_broker_last_subscribe(fake_broker *fb)
+{
+	pthread_mutex_lock(&fb->mu);
+	Sluice__Subscribe *s = fb->sub_bytes == NULL ? NULL
+	    : sluice__subscribe__unpack(NULL, fb->sub_len, fb->sub_bytes);
+	pthread_mutex_unlock(&fb->mu);
+	return s;
+}
+
+uint32_t
+fake_broker_nacks(fake_broker *fb, uint32_t i, fake_nack *out)
+{
+	pthread_mutex_lock(&fb->mu);
+	uint32_t n = fb->n_nacks;
+	if (out != NULL && i < n && i < FAKE_MAX_NACKS)
+		*out = fb->nacks[i];
+	pthread_mutex_unlock(&fb->mu);
+	return n;
 }

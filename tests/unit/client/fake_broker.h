@@ -109,6 +109,27 @@ int fake_broker_fetch(fake_broker *fb, uint32_t i, fake_fetch *out);
 /* Waits up to ms until pred(stats, arg) holds; returns 1 when it did. */
 int fake_broker_wait(fake_broker *fb, int (*pred)(const fake_stats *, uint32_t),
     uint32_t arg, int ms);
+/*
+ * The last Subscribe as received (policy, dispatch_limit, breaker...), a
+ * copy for the caller to free with sluice__subscribe__free_unpacked(s,
+ * NULL); NULL before any. Declared opaque here: include sluice.pb-c.h to
+ * look inside.
+ */
+struct Sluice__Subscribe;
+struct Sluice__Subscribe *fake_broker_last_subscribe(fake_broker *fb);
+
+/* One Ack request that carried nacks. */
+#define FAKE_MAX_NACKS 64
+typedef struct {
+	uint64_t first;      /* first offset of its first nack range */
+	uint32_t offsets;    /* offsets its nack ranges cover */
+	uint32_t delay_ms;   /* Ack.nack_delay_ms */
+	char     reason[64]; /* Ack.nack_reason, truncated */
+} fake_nack;
+/* Returns how many Acks carried nacks; copies the i-th to out (may be
+ * NULL) when there is one. */
+uint32_t fake_broker_nacks(fake_broker *fb, uint32_t i, fake_nack *out);
+
 /* Closes the socket now: the client sees its connection drop. */
 void fake_broker_drop(fake_broker *fb);
 #endif

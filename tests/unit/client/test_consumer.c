@@ -3,7 +3,8 @@
  * credit (fetches never ask beyond the window), acks piggybacked and merged
  * into ranges, the ack linger, receive timeouts, handler delivery, broker
  * errors passing through, close and unsubscribe, record accessors,
- * connection loss.
+ * connection loss; nacks with a delay and a reason, and a new
+ * subscription's policies in Subscribe (issue #6).
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "fake_broker.h"
+#include "sluice.pb-c.h"
 #include "sluice/sluice.h"
 
 static fake_broker *fb;
@@ -554,6 +556,207 @@ Test(consumer, bad_arguments_are_einval)
 	fake_stats s = fake_broker_stats(fb);
 	cr_assert_eq(s.sub_window, 1000);
 	cr_assert_eq(s.sub_type, SLUICE_SUB_EXCLUSIVE);
+	cr_assert_eq(sluice_consumer_close(k), SLUICE_OK);
+	finish();
+}
+
+/* ---- issue #6: nack delay and reason, subscription policies ---------- */
+
+static int
+nacked_at_least(const fake_stats *s, uint32_t n)
+{
+	return s->nacked >= n;
+}
+
+/* Offsets nacked with this delay and reason, over every Ack seen. */
+static uint32_t
+nacked_with(uint32_t delay_ms, const char *reason)
+{
+	uint32_t n = fake_broker_nacks(fb, 0, NULL), total = 0;
+	cr_assert_leq(n, FAKE_MAX_NACKS);
+	for (uint32_t i = 0; i < n; i++) {
+		fake_nack fn;
+		fake_broker_nacks(fb, i, &fn);
+		if (fn.delay_ms == delay_ms && strcmp(fn.reason, reason) == 0)
+			total += fn.offsets;
+	}
+	return total;
+}
+
+Test(consumer, nack_ex_sends_its_delay_and_reason_in_the_ack)
+{
+	start(NULL);
+	fake_broker_produce(fb, 4);
+	sluice_consumer *k = consumer(4);
+	for (int i = 0; i < 4; i++)
+		sluice_record_free(receive(k, 2000));
+	cr_assert_eq(sluice_nack_ex(k, 0, 250, "bad json"), SLUICE_OK);
+	cr_assert_eq(sluice_nack_ex(k, 1, 250, "bad json"), SLUICE_OK);
+	cr_assert_eq(sluice_nack_ex(k, 2, 0, "db down"), SLUICE_OK);
+	cr_assert_eq(sluice_nack(k, 3), SLUICE_OK);
+	cr_assert_eq(sluice_consumer_flush_acks(k), SLUICE_OK);
+	cr_assert(fake_broker_wait(fb, nacked_at_least, 4, 3000));
+	/* One Ack per (delay, reason): they never share a request. */
+	cr_assert_eq(nacked_with(250, "bad json"), 2);
+	cr_assert_eq(nacked_with(0, "db down"), 1);
+	cr_assert_eq(nacked_with(0, ""), 1, "plain sluice_nack: no delay, no reason");
+	cr_assert_geq(fake_broker_nacks(fb, 0, NULL), 3);
+	/* The nacked messages come back (the fake ignores the delay). */
+	for (int i = 0; i < 4; i++) {
+		sluice_record *r = receive(k, 3000);
+		cr_assert_eq(sluice_record_attempt(r), 2);
+		cr_assert_eq(sluice_ack(k, sluice_record_offset(r)), SLUICE_OK);
+		sluice_record_free(r);
+	}
+	cr_assert_eq(sluice_consumer_close(k), SLUICE_OK);
+	cr_assert_eq(fake_broker_stats(fb).credit_violations, 0);
+	finish();
+}
+
+Test(consumer, nack_ex_refuses_a_reason_over_the_limit_and_keeps_the_credit)
+{
+	start(NULL);
+	fake_broker_produce(fb, 1);
+	sluice_consumer *k = consumer(1);
+	sluice_record *r = receive(k, 2000);
+	char big[SLUICE_NACK_REASON_MAX + 2];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(sluice_nack_ex(k, 0, 0, big), SLUICE_EINVAL);
+	cr_assert_eq(sluice_nack_ex(NULL, 0, 0, NULL), SLUICE_EINVAL);
+	big[SLUICE_NACK_REASON_MAX] = '\0'; /* exactly the limit: fine */
+	cr_assert_eq(sluice_nack_ex(k, 0, 10, big), SLUICE_OK);
+	cr_assert(fake_broker_wait(fb, nacked_at_least, 1, 3000));
+	fake_nack fn;
+	cr_assert_eq(fake_broker_nacks(fb, 0, &fn), 1);
+	cr_assert_eq(fn.delay_ms, 10);
+	cr_assert_eq(fn.first, 0);
+	cr_assert_eq(strlen(fn.reason), sizeof(fn.reason) - 1, "truncated by the fake only");
+	sluice_record_free(r);
+	sluice_record_free(receive(k, 3000));
+	cr_assert_eq(sluice_consumer_close(k), SLUICE_OK);
+	cr_assert_eq(fake_broker_stats(fb).credit_violations, 0);
+	finish();
+}
+
+Test(consumer, nack_ex_on_non_reliable_does_nothing)
+{
+	start(NULL);
+	fake_broker_produce(fb, 1);
+	sluice_consumer *k = NULL;
+	cr_assert_eq(open_consumer(&k, SLUICE_SUB_SHARED, SLUICE_NON_RELIABLE, 10),
+	    SLUICE_OK);
+	sluice_record *r = receive(k, 2000);
+	cr_assert_eq(sluice_nack_ex(k, sluice_record_offset(r), 5, "x"), SLUICE_OK);
+	sluice_record_free(r);
+	cr_assert_eq(sluice_consumer_flush_acks(k), SLUICE_OK);
+	cr_assert_eq(fake_broker_nacks(fb, 0, NULL), 0);
+	cr_assert_eq(sluice_consumer_close(k), SLUICE_OK);
+	finish();
+}
+
+Test(consumer, key_shared_goes_on_the_wire_and_refuses_cumulative_acks)
+{
+	start(NULL);
+	fake_broker_produce(fb, 1);
+	sluice_consumer *k = NULL;
+	cr_assert_eq(open_consumer(&k, SLUICE_SUB_KEY_SHARED, SLUICE_RELIABLE, 10),
+	    SLUICE_OK);
+	cr_assert_eq(fake_broker_stats(fb).sub_type, SLUICE__SUB_TYPE__SUB_KEY_SHARED);
+	sluice_record *r = receive(k, 2000);
+	sluice_err rv = sluice_ack_cumulative(k, sluice_record_offset(r));
+	cr_assert_eq(rv, SLUICE_ENOTSUPP, "got %s", sluice_err_name(rv));
+	cr_assert_eq(sluice_ack(k, sluice_record_offset(r)), SLUICE_OK);
+	sluice_record_free(r);
+	cr_assert_eq(sluice_consumer_close(k), SLUICE_OK);
+	finish();
+}
+
+Test(consumer, without_policy_options_subscribe_leaves_the_policies_unset)
+{
+	start(NULL);
+	sluice_consumer *k = consumer(10);
+	Sluice__Subscribe *s = fake_broker_last_subscribe(fb);
+	cr_assert_not_null(s);
+	cr_assert_null(s->policy);
+	cr_assert_null(s->dispatch_limit);
+	cr_assert_null(s->breaker);
+	sluice__subscribe__free_unpacked(s, NULL);
+	cr_assert_eq(sluice_consumer_close(k), SLUICE_OK);
+	finish();
+}
+
+Test(consumer, policy_options_fill_subscribe_and_only_what_was_set)
+{
+	start(NULL);
+	sluice_consumer_opts *co = NULL;
+	cr_assert_eq(sluice_consumer_opts_alloc(&co), SLUICE_OK);
+	char dlq[] = "orders.failed";
+	sluice_failure_policy p = SLUICE_FAILURE_POLICY_INIT;
+	p.has_ack_timeout = 1;
+	p.ack_timeout_ms = 0; /* off: a set zero is sent */
+	p.backoff = SLUICE_BACKOFF_FIXED;
+	p.has_backoff_base = 1;
+	p.backoff_base_ms = 250;
+	p.has_max_redeliveries = 1;
+	p.max_redeliveries = 3;
+	p.on_exhausted = SLUICE_EXHAUSTED_PARK;
+	p.dead_letter_topic = dlq;
+	cr_assert_eq(sluice_consumer_opts_set_failure_policy(co, &p), SLUICE_OK);
+	dlq[0] = 'X'; /* copied: the caller's buffer is not kept */
+	cr_assert_eq(sluice_consumer_opts_set_dispatch_limit(co, 100, 0), SLUICE_OK);
+	cr_assert_eq(sluice_consumer_opts_set_breaker(co, 4, 500, 8000), SLUICE_OK);
+	sluice_consumer *k = NULL;
+	sluice_err rv = sluice_consumer_open(&k, cl, "orders", "audit", co);
+	sluice_consumer_opts_free(co);
+	cr_assert_eq(rv, SLUICE_OK, "%s", sluice_strerror(rv));
+
+	Sluice__Subscribe *s = fake_broker_last_subscribe(fb);
+	cr_assert_not_null(s);
+	const Sluice__FailurePolicy *fp = s->policy;
+	cr_assert_not_null(fp);
+	cr_assert_not_null(fp->ack_timeout_ms);
+	cr_assert_eq(fp->ack_timeout_ms->value, 0);
+	cr_assert_eq(fp->backoff, SLUICE__BACKOFF_KIND__BACKOFF_FIXED);
+	cr_assert_not_null(fp->backoff_base_ms);
+	cr_assert_eq(fp->backoff_base_ms->value, 250);
+	cr_assert_null(fp->backoff_max_ms, "not set: the broker's default");
+	cr_assert_null(fp->backoff_jitter_pct);
+	cr_assert_not_null(fp->max_redeliveries);
+	cr_assert_eq(fp->max_redeliveries->value, 3);
+	cr_assert_eq(fp->on_exhausted, SLUICE__ON_EXHAUSTED__EXHAUSTED_PARK);
+	cr_assert_str_eq(fp->dead_letter_topic, "orders.failed");
+	cr_assert_not_null(s->dispatch_limit);
+	cr_assert_eq(s->dispatch_limit->msgs_per_sec->value, 100);
+	cr_assert_eq(s->dispatch_limit->bytes_per_sec->value, 0);
+	cr_assert_not_null(s->breaker);
+	cr_assert_eq(s->breaker->failures->value, 4);
+	cr_assert_eq(s->breaker->cooldown_ms->value, 500);
+	cr_assert_eq(s->breaker->cooldown_max_ms->value, 8000);
+	sluice__subscribe__free_unpacked(s, NULL);
+	cr_assert_eq(sluice_consumer_close(k), SLUICE_OK);
+	finish();
+}
+
+Test(consumer, a_policy_with_only_an_enum_set_is_still_sent)
+{
+	start(NULL);
+	sluice_consumer_opts *co = NULL;
+	cr_assert_eq(sluice_consumer_opts_alloc(&co), SLUICE_OK);
+	sluice_failure_policy p = SLUICE_FAILURE_POLICY_INIT;
+	p.on_exhausted = SLUICE_EXHAUSTED_DROP;
+	cr_assert_eq(sluice_consumer_opts_set_failure_policy(co, &p), SLUICE_OK);
+	sluice_consumer *k = NULL;
+	cr_assert_eq(sluice_consumer_open(&k, cl, "orders", "audit", co), SLUICE_OK);
+	sluice_consumer_opts_free(co);
+	Sluice__Subscribe *s = fake_broker_last_subscribe(fb);
+	cr_assert_not_null(s->policy);
+	cr_assert_eq(s->policy->on_exhausted, SLUICE__ON_EXHAUSTED__EXHAUSTED_DROP);
+	cr_assert_eq(s->policy->backoff, SLUICE__BACKOFF_KIND__BACKOFF_UNSET);
+	cr_assert_null(s->policy->ack_timeout_ms);
+	cr_assert_str_eq(s->policy->dead_letter_topic, "");
+	cr_assert_null(s->breaker);
+	sluice__subscribe__free_unpacked(s, NULL);
 	cr_assert_eq(sluice_consumer_close(k), SLUICE_OK);
 	finish();
 }

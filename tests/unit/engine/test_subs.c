@@ -40,7 +40,7 @@ fake_request_id(void *arg, void *ctx)
 	return 1;
 }
 
-static const subs_io io = { fake_deliver, fake_request_id, NULL };
+static const subs_io io = { .deliver = fake_deliver, .request_id = fake_request_id };
 static char dir[600];
 
 static void
@@ -49,6 +49,7 @@ open_all(tlog **l, subs **s)
 	snprintf(dir, sizeof(dir), "%s/db", tmpdir_path());
 	cr_assert_eq(tlog_open(l, dir), SLUICE_OK);
 	cr_assert_eq(subs_open(s, *l, &io), SLUICE_OK);
+	subs_set_clock(*s, 0); /* the tests count time from 0 */
 }
 
 static void
@@ -231,11 +232,11 @@ Test(subs_engine, created_subscription_starts_where_asked_and_survives_reopen)
 	cr_assert_eq(tlog_topic_create(l, "t", 0, 0, &t), SLUICE_OK);
 	publish(l, s, t, 20);
 	cr_assert_eq(subs_create(s, t, "s", SLUICE__SUB_TYPE__SUB_SHARED,
-	    SLUICE__SUB_MODE__MODE_RELIABLE, 12, 0, detail, sizeof(detail)), SLUICE_OK, "%s", detail);
+	    SLUICE__SUB_MODE__MODE_RELIABLE, 12, 0, NULL, detail, sizeof(detail)), SLUICE_OK, "%s", detail);
 	cr_assert_eq(subs_create(s, t, "s", SLUICE__SUB_TYPE__SUB_SHARED,
-	    SLUICE__SUB_MODE__MODE_RELIABLE, 0, 0, detail, sizeof(detail)), SLUICE_EEXISTS);
+	    SLUICE__SUB_MODE__MODE_RELIABLE, 0, 0, NULL, detail, sizeof(detail)), SLUICE_EEXISTS);
 	cr_assert_eq(subs_create(s, t, "nr", SLUICE__SUB_TYPE__SUB_SHARED,
-	    SLUICE__SUB_MODE__MODE_NON_RELIABLE, 0, 0, detail, sizeof(detail)), SLUICE_EINVAL);
+	    SLUICE__SUB_MODE__MODE_NON_RELIABLE, 0, 0, NULL, detail, sizeof(detail)), SLUICE_EINVAL);
 	cr_assert(strstr(detail, "non-reliable") != NULL, "%s", detail);
 	subs_stats st;
 	cr_assert_eq(subs_get_stats(s, t, "s", 0, &st), SLUICE_OK);
@@ -326,7 +327,7 @@ Test(subs_engine, why_names_the_reason_and_its_evidence)
 	open_all(&l, &s);
 	cr_assert_eq(tlog_topic_create(l, "t", 0, 0, &t), SLUICE_OK);
 	cr_assert_eq(subs_create(s, t, "s", SLUICE__SUB_TYPE__SUB_EXCLUSIVE,
-	    SLUICE__SUB_MODE__MODE_RELIABLE, 0, 0, detail, sizeof(detail)), SLUICE_OK);
+	    SLUICE__SUB_MODE__MODE_RELIABLE, 0, 0, NULL, detail, sizeof(detail)), SLUICE_OK);
 	cr_assert_eq(subs_explain(s, t, "s", 0, &w), SLUICE_OK);
 	cr_assert_eq(w.code, SUBS_WHY_CAUGHT_UP, "%s", w.sentence);
 	publish(l, s, t, 3);
