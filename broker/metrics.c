@@ -32,6 +32,8 @@ enum {
 	F_S_BACKLOG, F_S_BACKLOG_BYTES, F_S_QUEUE, F_S_UNACKED, F_S_OLDEST,
 	F_S_CONSUMERS, F_S_DELIVERED, F_S_ACKED, F_S_NACKED, F_S_REDELIVERED,
 	F_S_DROPPED, F_S_IGNORED, F_S_STUCK, F_S_RATE_LIMITED,
+	F_S_ACK_TIMEOUTS, F_S_EXHAUSTED, F_S_DEAD_LETTERED, F_S_PARKED,
+	F_S_DROPPED_EXHAUSTED, F_S_BLOCKED,
 	F_C_OMITTED, F_C_DELIVERED, F_C_ACKED, F_C_UNACKED, F_C_BREAKER_OPEN,
 	F_COUNT
 };
@@ -116,6 +118,18 @@ static const struct {
 	    "Acks that matched no unacked delivery." },
 	[F_S_STUCK] = { "sluice_subscription_stuck", "gauge",
 	    "1 for the reason the subscription is not progressing; 0 for the other reasons." },
+	[F_S_ACK_TIMEOUTS] = { "sluice_subscription_ack_timeouts_total", "counter",
+	    "Deliveries that were not acked within the ack timeout (each a failed attempt)." },
+	[F_S_EXHAUSTED] = { "sluice_subscription_exhausted_total", "counter",
+	    "Messages that failed more than max_redeliveries times." },
+	[F_S_DEAD_LETTERED] = { "sluice_subscription_dead_lettered_total", "counter",
+	    "Exhausted messages written to the dead-letter topic." },
+	[F_S_PARKED] = { "sluice_subscription_parked_messages", "gauge",
+	    "Exhausted messages parked now (sluice-admin parked list)." },
+	[F_S_DROPPED_EXHAUSTED] = { "sluice_subscription_dropped_exhausted_total", "counter",
+	    "Exhausted messages dropped by on_exhausted drop." },
+	[F_S_BLOCKED] = { "sluice_subscription_blocked", "gauge",
+	    "1 while on_exhausted block stops the subscription at a message." },
 	[F_S_RATE_LIMITED] = { "sluice_subscription_rate_limited_total", "counter",
 	    "Dispatch rounds the subscription's dispatch rate limit cut short." },
 	[F_C_OMITTED] = { "sluice_consumer_metrics_omitted", "gauge",
@@ -363,6 +377,12 @@ on_subscription(void *arg, const char *name)
 		{ F_S_DROPPED, st.dropped },
 		{ F_S_IGNORED, st.ignored_acks },
 		{ F_S_RATE_LIMITED, st.rate_limited },
+		{ F_S_ACK_TIMEOUTS, st.ack_timeouts },
+		{ F_S_EXHAUSTED, st.exhausted },
+		{ F_S_DEAD_LETTERED, st.dead_lettered },
+		{ F_S_PARKED, st.parked },
+		{ F_S_DROPPED_EXHAUSTED, st.dropped_exhausted },
+		{ F_S_BLOCKED, (uint64_t) st.blocked },
 	};
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
 		sample_u64(&w->fam[vals[i].f], vals[i].f, ls, 2, vals[i].v);

@@ -261,6 +261,8 @@ Test(key_shared, per_key_order_holds_while_consumers_join_and_leave)
 		idle_rounds = got == 0 ? idle_rounds + 1 : 0;
 		cr_assert_lt(idle_rounds, 500, "no progress: %zu of %d acked", nacked_total, NMSG);
 	}
+	cr_log_info("%zu departures, %zu messages in flight at them, %d consumers in all",
+	    cycles, redelivered, incarnations);
 	cr_assert_geq(cycles, 10, "consumers left only %zu times", cycles);
 	cr_assert_gt(redelivered, 0, "no consumer left with messages in flight");
 	for (size_t i = 0; i < NMSG; i++)

@@ -27,12 +27,14 @@ static int mport;
 static void
 start(void)
 {
-	char data[600], murl[64];
+	/* Static: broker_restart uses the flags again. */
+	static char murl[64];
+	static const char *extra[] = { "--metrics-listen", murl, NULL };
+	char data[600];
 	snprintf(data, sizeof(data), "%s/data", tmpdir_path());
 	mport = free_port();
 	cr_assert_gt(mport, 0);
 	snprintf(murl, sizeof(murl), "http://127.0.0.1:%d", mport);
-	const char *extra[] = { "--metrics-listen", murl, NULL };
 	cr_assert_eq(broker_start(&bp, data, extra), 0);
 }
 
@@ -147,7 +149,7 @@ Test(limits, a_dispatch_limit_of_1000_per_second_delivers_5000_in_5_seconds)
 	a.subscription = (char *) "slow";
 	Sluice__Reply *r;
 	cr_assert_eq(admin(&c, &a, &r), SLUICE_OK);
-	Sluice__SubInfo *si = r->admin->subscriptions[0];
+	Sluice__SubInfo *si = r->admin->subs[0];
 	cr_assert_gt(si->rate_limited, 0);
 	cr_assert_not_null(si->dispatch_limit);
 	cr_assert_eq(si->dispatch_limit->msgs_per_sec->value, 1000);
