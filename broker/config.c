@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "codec.h"
 #include "sluice/sluice.h"
 
 static const char usage[] =
@@ -132,6 +133,13 @@ config_defaults(broker_config *c)
 		.sub_breaker_failures = 5,
 		.sub_breaker_cooldown_ms = 1000,
 		.sub_breaker_cooldown_max_ms = 60000,
+		.sub_ack_timeout_ms = 30000,
+		.sub_backoff = SLUICE__BACKOFF_KIND__BACKOFF_EXPONENTIAL,
+		.sub_backoff_base_ms = 1000,
+		.sub_backoff_max_ms = 60000,
+		.sub_backoff_jitter_pct = 0,
+		.sub_max_redeliveries = 5,
+		.sub_on_exhausted = SLUICE__ON_EXHAUSTED__EXHAUSTED_DEAD_LETTER,
 	};
 }
 
@@ -527,4 +535,32 @@ config_parse(broker_config *c, int argc, char **argv)
 		return 1;
 	}
 	return 0;
+}
+
+static const char *const exhausted_names[] = {
+	[SLUICE__ON_EXHAUSTED__EXHAUSTED_DEAD_LETTER] = "dead_letter",
+	[SLUICE__ON_EXHAUSTED__EXHAUSTED_BLOCK] = "block",
+	[SLUICE__ON_EXHAUSTED__EXHAUSTED_DROP] = "drop",
+	[SLUICE__ON_EXHAUSTED__EXHAUSTED_PARK] = "park",
+};
+
+const char *
+config_on_exhausted_name(uint32_t e)
+{
+	if (e >= sizeof(exhausted_names) / sizeof(exhausted_names[0]) ||
+	    exhausted_names[e] == NULL)
+		return "dead_letter";
+	return exhausted_names[e];
+}
+
+int
+config_parse_on_exhausted(const char *s, uint32_t *out)
+{
+	for (uint32_t e = 0; e < sizeof(exhausted_names) / sizeof(exhausted_names[0]); e++) {
+		if (exhausted_names[e] != NULL && strcmp(s, exhausted_names[e]) == 0) {
+			*out = e;
+			return 0;
+		}
+	}
+	return -1;
 }

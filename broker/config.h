@@ -64,6 +64,13 @@ typedef struct {
 	uint32_t sub_breaker_failures;    /* consecutive failures; 0: off */
 	uint32_t sub_breaker_cooldown_ms; /* first open period */
 	uint32_t sub_breaker_cooldown_max_ms; /* cap of the doubling */
+	/* subscriptions.defaults: the failure policy of new subscriptions. */
+	uint32_t sub_ack_timeout_ms;      /* 0: off */
+	uint32_t sub_backoff;             /* Sluice__BackoffKind */
+	uint32_t sub_backoff_base_ms, sub_backoff_max_ms;
+	uint32_t sub_backoff_jitter_pct;
+	uint32_t sub_max_redeliveries;    /* 0: unlimited */
+	uint32_t sub_on_exhausted;        /* Sluice__OnExhausted */
 
 	/* Strings read from the config file (config_fini frees them). */
 	char **owned;
@@ -132,6 +139,9 @@ void config_fini(broker_config *c);
 /* Sets every field to its built-in default (owns nothing). */
 void config_defaults(broker_config *c);
 const char *config_fsync_name(fsync_mode m);
+/* "dead_letter", "block", "drop" or "park" and back (0 on success). */
+const char *config_on_exhausted_name(uint32_t on_exhausted);
+int config_parse_on_exhausted(const char *s, uint32_t *out);
 /* "drop_newest", "drop_oldest" or "block" for a Sluice__Overflow value. */
 const char *config_overflow_name(uint32_t overflow);
 

@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "config.h"
+#include "codec.h"
 #include "sluice/sluice.h"
 
 /* Retention age limit: 100 years, far below where ms * 1000 overflows. */
@@ -381,12 +382,48 @@ load_sub_defaults(loader *L, const yaml_node_t *m)
 		} else if (strcmp(k, "breaker_cooldown_max") == 0) {
 			if (load_ms32(L, v, key, &c->sub_breaker_cooldown_max_ms) != 0)
 				return -1;
+		} else if (strcmp(k, "ack_timeout") == 0) {
+			if (load_ms32(L, v, key, &c->sub_ack_timeout_ms) != 0)
+				return -1;
+		} else if (strcmp(k, "backoff") == 0) {
+			if ((s = scalar(L, v, key)) == NULL)
+				return -1;
+			if (strcmp(s, "exponential") == 0)
+				c->sub_backoff = SLUICE__BACKOFF_KIND__BACKOFF_EXPONENTIAL;
+			else if (strcmp(s, "fixed") == 0)
+				c->sub_backoff = SLUICE__BACKOFF_KIND__BACKOFF_FIXED;
+			else
+				return fail(L, v, "%s: '%s' is not fixed or exponential", key, s);
+		} else if (strcmp(k, "backoff_base") == 0) {
+			if (load_ms32(L, v, key, &c->sub_backoff_base_ms) != 0)
+				return -1;
+		} else if (strcmp(k, "backoff_max") == 0) {
+			if (load_ms32(L, v, key, &c->sub_backoff_max_ms) != 0)
+				return -1;
+		} else if (strcmp(k, "backoff_jitter_pct") == 0) {
+			if (load_count(L, v, key, 0, 100, &c->sub_backoff_jitter_pct) != 0)
+				return -1;
+		} else if (strcmp(k, "max_redeliveries") == 0) {
+			if (load_count(L, v, key, 0, 1000000, &c->sub_max_redeliveries) != 0)
+				return -1;
+		} else if (strcmp(k, "on_exhausted") == 0) {
+			if ((s = scalar(L, v, key)) == NULL)
+				return -1;
+			if (config_parse_on_exhausted(s, &c->sub_on_exhausted) != 0)
+				return fail(L, v, "%s: '%s' is not dead_letter, block, drop or "
+				    "park", key, s);
 		} else {
 			return fail(L, node(L, p->key), "unknown key '%s' (expected window, "
 			    "overflow, queue_size, dispatch_rate_msgs, dispatch_rate_bytes, "
-			    "breaker_failures, breaker_cooldown or breaker_cooldown_max)", key);
+			    "breaker_failures, breaker_cooldown, breaker_cooldown_max, "
+			    "ack_timeout, backoff, backoff_base, backoff_max, "
+			    "backoff_jitter_pct, max_redeliveries or on_exhausted)", key);
 		}
 	}
+	if (c->sub_backoff_max_ms < c->sub_backoff_base_ms)
+		return fail(L, m, "subscriptions.defaults: backoff_max (%u ms) must be "
+		    "at least backoff_base (%u ms)", c->sub_backoff_max_ms,
+		    c->sub_backoff_base_ms);
 	if (c->sub_breaker_cooldown_max_ms < c->sub_breaker_cooldown_ms)
 		return fail(L, m, "subscriptions.defaults: breaker_cooldown_max (%u ms) "
 		    "must be at least breaker_cooldown (%u ms)",
@@ -601,4 +638,14 @@ config_file_print(const broker_config *c, FILE *out)
 	             "    breaker_cooldown_max: %s\n",
 	    (unsigned long long) c->sub_dispatch_rate_msgs, rb, c->sub_breaker_failures,
 	    cd, cdm);
+	char at[32], bb[32], bm[32];
+	config_format_duration(c->sub_ack_timeout_ms, at, sizeof(at));
+	config_format_duration(c->sub_backoff_base_ms, bb, sizeof(bb));
+	config_format_duration(c->sub_backoff_max_ms, bm, sizeof(bm));
+	fprintf(out, "    ack_timeout: %s\n    backoff: %s\n    backoff_base: %s\n"
+	             "    backoff_max: %s\n    backoff_jitter_pct: %u\n"
+	             "    max_redeliveries: %u\n    on_exhausted: %s\n",
+	    at, c->sub_backoff == SLUICE__BACKOFF_KIND__BACKOFF_FIXED ? "fixed" : "exponential",
+	    bb, bm, c->sub_backoff_jitter_pct, c->sub_max_redeliveries,
+	    config_on_exhausted_name(c->sub_on_exhausted));
 }

@@ -465,6 +465,52 @@ make_parents(const char *path)
 	}
 }
 
+/* subscriptions.defaults: the failure policy, dispatch limit and breaker
+ * of subscriptions created from now on. */
+static int
+apply_policy_defaults(broker *b)
+{
+	const broker_config *c = &b->cfg;
+	Sluice__U32 u32[8];
+	Sluice__U64 u64[2];
+	for (size_t i = 0; i < 8; i++)
+		sluice__u32__init(&u32[i]);
+	for (size_t i = 0; i < 2; i++)
+		sluice__u64__init(&u64[i]);
+	Sluice__FailurePolicy fp = SLUICE__FAILURE_POLICY__INIT;
+	Sluice__RateLimit rl = SLUICE__RATE_LIMIT__INIT;
+	Sluice__BreakerPolicy bp = SLUICE__BREAKER_POLICY__INIT;
+	u32[0].value = c->sub_ack_timeout_ms;
+	u32[1].value = c->sub_backoff_base_ms;
+	u32[2].value = c->sub_backoff_max_ms;
+	u32[3].value = c->sub_backoff_jitter_pct;
+	u32[4].value = c->sub_max_redeliveries;
+	u32[5].value = c->sub_breaker_failures;
+	u32[6].value = c->sub_breaker_cooldown_ms;
+	u32[7].value = c->sub_breaker_cooldown_max_ms;
+	u64[0].value = c->sub_dispatch_rate_msgs;
+	u64[1].value = c->sub_dispatch_rate_bytes;
+	fp.ack_timeout_ms = &u32[0];
+	fp.backoff = (Sluice__BackoffKind) c->sub_backoff;
+	fp.backoff_base_ms = &u32[1];
+	fp.backoff_max_ms = &u32[2];
+	fp.backoff_jitter_pct = &u32[3];
+	fp.max_redeliveries = &u32[4];
+	fp.on_exhausted = (Sluice__OnExhausted) c->sub_on_exhausted;
+	bp.failures = &u32[5];
+	bp.cooldown_ms = &u32[6];
+	bp.cooldown_max_ms = &u32[7];
+	rl.msgs_per_sec = &u64[0];
+	rl.bytes_per_sec = &u64[1];
+	subs_policy_update u = { &fp, &rl, &bp };
+	char detail[256];
+	if (subs_set_policy_defaults(b->subs, &u, detail, sizeof(detail)) != SLUICE_OK) {
+		fprintf(stderr, "sluiced: subscriptions.defaults: %s\n", detail);
+		return -1;
+	}
+	return 0;
+}
+
 int
 broker_run(const broker_config *cfg)
 {
@@ -495,6 +541,12 @@ broker_run(const broker_config *cfg)
 	io.arg = &b;
 	if ((rv = subs_open(&b.subs, b.log, &io)) != SLUICE_OK) {
 		fprintf(stderr, "sluiced: cannot load subscriptions: %s\n", sluice_strerror(rv));
+		tlog_close(b.log);
+		uv_loop_close(&b.loop);
+		return 1;
+	}
+	if (apply_policy_defaults(&b) != 0) {
+		subs_close(b.subs);
 		tlog_close(b.log);
 		uv_loop_close(&b.loop);
 		return 1;

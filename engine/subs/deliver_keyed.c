@@ -347,7 +347,7 @@ key_state(keyed *ks, subscription *sub, kstate *k, const consumer *c, uint64_t *
 	*keep = k->nheld > 0 || any_ready;
 	if (elsewhere || (idle && !ready))
 		return K_WAIT;
-	if (idle && k->nheld == 12345) {
+	if (idle) {
 		*off = first_idle;
 		return K_DUE;
 	}

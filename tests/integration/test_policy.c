@@ -414,3 +414,44 @@ Test(policy, block_keeps_order_and_why_names_the_offset)
 	raw_close(&c);
 	cr_assert_eq(broker_stop(&bp), 0);
 }
+
+Test(policy, config_file_sets_the_default_policy_of_new_subscriptions)
+{
+	char cfg[700];
+	snprintf(cfg, sizeof(cfg), "%s/sluice.yaml", tmpdir_path());
+	FILE *f = fopen(cfg, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "metrics_listen: \"off\"\n"
+	           "subscriptions:\n  defaults:\n    max_redeliveries: 1\n"
+	           "    on_exhausted: drop\n    backoff: fixed\n    backoff_base: 0s\n"
+	           "    backoff_max: 0s\n    ack_timeout: 0s\n");
+	fclose(f);
+	snprintf(data, sizeof(data), "%s/data", tmpdir_path());
+	const char *extra[] = { "--config", cfg, NULL };
+	cr_assert_eq(broker_start(&bp, data, extra), 0, "broker did not start");
+	raw_conn c;
+	conn(&c);
+	uint64_t off = publish_one(&c, "cfg", "x");
+	uint64_t id = subscribe(&c, "cfg", "s", 10, NULL);
+	Sluice__Reply *r = admin(&c, SLUICE__ADMIN_OP__ADMIN_SUB_STATS, "cfg", "s", 0);
+	const Sluice__FailurePolicy *p = r->admin->subs[0]->policy;
+	cr_assert_eq(p->max_redeliveries->value, 1);
+	cr_assert_eq(p->on_exhausted, SLUICE__ON_EXHAUSTED__EXHAUSTED_DROP);
+	cr_assert_eq(p->ack_timeout_ms->value, 0);
+	cr_assert_str_eq(p->dead_letter_topic, "cfg.s.dlq");
+	codec_reply_free(r);
+	/* Two failures: dropped, acked, counted. */
+	uint32_t att[16];
+	cr_assert_eq(fetch(&c, id, 2000, NULL, att, NULL), 1);
+	nack(&c, id, off, 0, "no");
+	cr_assert_eq(fetch(&c, id, 2000, NULL, att, NULL), 1);
+	cr_assert_eq(att[0], 2);
+	nack(&c, id, off, 0, "no");
+	cr_assert_eq(fetch(&c, id, 500, NULL, NULL, NULL), 0);
+	r = admin(&c, SLUICE__ADMIN_OP__ADMIN_SUB_STATS, "cfg", "s", 0);
+	cr_assert_eq(r->admin->subs[0]->dropped_exhausted, 1);
+	cr_assert_eq(r->admin->subs[0]->backlog, 0);
+	codec_reply_free(r);
+	raw_close(&c);
+	cr_assert_eq(broker_stop(&bp), 0);
+}

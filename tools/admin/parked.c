@@ -3,7 +3,7 @@
  * messages a subscription with `--on-exhausted park` has set aside after
  * they failed too often. Listing shows them with their last failure;
  * replay hands them to the consumers again (attempts start over), drop
- * acks them for good. Keeping and replaying them is the broker's job.
+ * discards them for good. Keeping and replaying them is the broker's job.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -249,7 +249,7 @@ const adm_cmd adm_parked_cmds[] = {
 	{ "parked", "replay", "TOPIC SUB [OFFSET...]",
 	    "deliver parked messages again",
 	    "Hands the parked messages at OFFSET... (none: all of them) back to\n"
-	    "the consumers of SUB, with their attempts counted from 1 again.\n"
+	    "the consumers of SUB, their attempt count started over.\n"
 	    "Offsets that are not parked are ignored. Prints how many were\n"
 	    "replayed.\n"
 	    "\n"

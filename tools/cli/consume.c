@@ -701,11 +701,16 @@ run(const consume_args *a)
 	k = NULL;
 	if (rv != SLUICE_OK && status == CLI_EXIT_OK)
 		status = cli_fail("consume: close", rv);
-	if (nacking(a))
+	if (nacking(a)) {
 		fprintf(stderr,
 		    "sluice-cli: consume: %" PRIu64 " received, %" PRIu64
-		    " acked, %" PRIu64 " nacked (seed %" PRIu64 ")\n",
-		    received, received - nacked, nacked, a->seed);
+		    " acked, %" PRIu64 " nacked",
+		    received, received - nacked, nacked);
+		/* The seed redoes a --nack-rate run; --nack draws nothing. */
+		if (!a->nack_all)
+			fprintf(stderr, " (seed %" PRIu64 ")", a->seed);
+		fputc('\n', stderr);
+	}
 out:
 	sluice_consumer_close(k);
 	sluice_client_close(c);
