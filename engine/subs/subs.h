@@ -271,7 +271,9 @@ typedef enum {
 	SUBS_WHY_NO_CONSUMERS,  /* a backlog and nobody attached */
 	SUBS_WHY_WINDOW_FULL,   /* every consumer holds a full window */
 	SUBS_WHY_NOT_DRAINING,  /* consumers have room but are not fetching */
-	SUBS_WHY_BLOCKED_BY_POLICY, /* reserved for failure policies */
+	SUBS_WHY_BLOCKED_BY_POLICY, /* on_exhausted block stopped it */
+	SUBS_WHY_RATE_LIMITED,  /* its dispatch rate limit holds messages back */
+	SUBS_WHY_BREAKER_OPEN,  /* every consumer with room has an open breaker */
 	SUBS_WHY_COUNT
 } subs_why_code;
 

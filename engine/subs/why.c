@@ -17,6 +17,8 @@ static const char *const why_names[SUBS_WHY_COUNT] = {
 	[SUBS_WHY_WINDOW_FULL] = "window_full",
 	[SUBS_WHY_NOT_DRAINING] = "not_draining",
 	[SUBS_WHY_BLOCKED_BY_POLICY] = "blocked_by_policy",
+	[SUBS_WHY_RATE_LIMITED] = "rate_limited",
+	[SUBS_WHY_BREAKER_OPEN] = "breaker_open",
 };
 
 const char *
@@ -77,10 +79,42 @@ explain_reliable(subs *s, subscription *sub, uint64_t now_ms, subs_why *w)
 		return;
 	}
 	int undelivered = sub->read_pos < head || sub->redeliver.n > 0;
-	consumer *roomy = NULL;
-	for (consumer *c = sub->consumers; c != NULL && roomy == NULL; c = c->next)
-		if (has_room(sub, c))
-			roomy = c;
+	consumer *roomy = NULL, *open = NULL;
+	for (consumer *c = sub->consumers; c != NULL && roomy == NULL; c = c->next) {
+		if (!has_room(sub, c))
+			continue;
+		if (breaker_is_open(c, now_ms)) {
+			if (open == NULL)
+				open = c;
+			continue;
+		}
+		roomy = c;
+	}
+	uint64_t wait = ratelimit_wait_ms(sub, now_ms);
+	if (undelivered && wait > 0) {
+		w->code = SUBS_WHY_RATE_LIMITED;
+		w->age_ms = wait;
+		snprintf(w->sentence, sizeof(w->sentence), "rate limited: the "
+		    "subscription's dispatch limit (%llu msgs/s, %llu bytes/s) holds "
+		    "messages back for %llu ms more; %llu message%s wait",
+		    (unsigned long long) sub->limit.msgs_per_sec,
+		    (unsigned long long) sub->limit.bytes_per_sec,
+		    (unsigned long long) wait, (unsigned long long) w->backlog,
+		    w->backlog == 1 ? "" : "s");
+		return;
+	}
+	if (undelivered && roomy == NULL && open != NULL) {
+		w->code = SUBS_WHY_BREAKER_OPEN;
+		w->consumer_id = open->id;
+		w->consumer_name = open->name;
+		snprintf(w->sentence, sizeof(w->sentence), "circuit breaker open: "
+		    "consumer '%s' (id %llu) failed its last %u deliveries and gets "
+		    "nothing new until its cool-down ends; no other consumer has room; "
+		    "%llu message%s wait", open->name, (unsigned long long) open->id,
+		    sub->breaker.failures, (unsigned long long) w->backlog,
+		    w->backlog == 1 ? "" : "s");
+		return;
+	}
 	uint64_t off;
 	delivery *d = subs_oldest_unacked(sub, &off);
 

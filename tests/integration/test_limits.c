@@ -279,17 +279,20 @@ Test(limits, a_publish_limit_of_1000_per_second_delays_acks_and_loses_nothing)
 	cr_assert_eq(broker_stop(&bp), 0);
 }
 
-Test(limits, a_topic_policy_from_the_config_file_limits_auto_created_topics)
+Test(limits, config_file_limits_apply_to_auto_created_topics_and_new_subscriptions)
 {
 	char cfg[700], data[600];
 	snprintf(cfg, sizeof(cfg), "%s/sluice.yaml", tmpdir_path());
 	FILE *f = fopen(cfg, "w");
 	cr_assert_not_null(f);
-	fputs("topics:\n  policies:\n    - match: \"slow.*\"\n      publish_rate_msgs: 100\n",
+	fputs("topics:\n  policies:\n    - match: \"slow.*\"\n      publish_rate_msgs: 100\n"
+	      "subscriptions:\n  defaults:\n    dispatch_rate_msgs: 250\n"
+	      "    dispatch_rate_bytes: 1MiB\n    breaker_failures: 2\n"
+	      "    breaker_cooldown: 3s\n    breaker_cooldown_max: 30s\n",
 	    f);
 	fclose(f);
 	snprintf(data, sizeof(data), "%s/data", tmpdir_path());
-	const char *extra[] = { "--config", cfg, NULL };
+	const char *extra[] = { "--config", cfg, "--metrics-listen", "off", NULL };
 	cr_assert_eq(broker_start(&bp, data, extra), 0);
 	raw_conn c;
 	connect_raw(&c);
@@ -309,6 +312,24 @@ Test(limits, a_topic_policy_from_the_config_file_limits_auto_created_topics)
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(raw_publish(&c, "fast.one", 100, "x", NULL), SLUICE_OK);
 	cr_assert_lt(now_s() - t0, 1.0);
+
+	/* A subscription that sets no limit or breaker gets the defaults. */
+	uint64_t id;
+	cr_assert_eq(raw_subscribe(&c, "fast.one", "d", SLUICE__SUB_TYPE__SUB_SHARED,
+	                 SLUICE__SUB_MODE__MODE_RELIABLE, 0, SLUICE__START_AT__START_EARLIEST,
+	                 &id), SLUICE_OK);
+	Sluice__Admin a = SLUICE__ADMIN__INIT;
+	a.op = SLUICE__ADMIN_OP__ADMIN_SUB_STATS;
+	a.topic = (char *) "fast.one";
+	a.subscription = (char *) "d";
+	cr_assert_eq(admin(&c, &a, &r), SLUICE_OK);
+	Sluice__SubInfo *si = r->admin->subs[0];
+	cr_assert_eq(si->dispatch_limit->msgs_per_sec->value, 250);
+	cr_assert_eq(si->dispatch_limit->bytes_per_sec->value, 1 << 20);
+	cr_assert_eq(si->breaker->failures->value, 2);
+	cr_assert_eq(si->breaker->cooldown_ms->value, 3000);
+	cr_assert_eq(si->breaker->cooldown_max_ms->value, 30000);
+	codec_reply_free(r);
 	raw_close(&c);
 	cr_assert_eq(broker_stop(&bp), 0);
 }

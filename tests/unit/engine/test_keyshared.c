@@ -725,3 +725,93 @@ Test(keyshared, cumulative_acks_are_refused_and_the_type_is_kept)
 	cr_assert_eq(subs_attach(s, t, &req, NULL, &c, detail, sizeof(detail)), SLUICE_EINVAL);
 	close_all(l, s);
 }
+
+Test(keyshared, non_reliable_block_holds_publishes_while_any_queue_is_full)
+{
+	tlog *l;
+	subs *s;
+	tlog_topic *t;
+	open_all(&l, &s, &t);
+	Sluice__Subscribe req = SLUICE__SUBSCRIBE__INIT;
+	req.topic = (char *) "t";
+	req.subscription = (char *) "nr";
+	req.type = KS;
+	req.mode = SLUICE__SUB_MODE__MODE_NON_RELIABLE;
+	req.window = 3;
+	req.overflow = SLUICE__OVERFLOW__OVERFLOW_BLOCK;
+	req.consumer_name = (char *) "unit";
+	consumer *a = attach_req(s, t, &req), *b = attach_req(s, t, &req);
+	int was_blocked = 0;
+	for (int i = 0; i < 12 && !was_blocked; i++) {
+		cr_assert_eq(subs_topic_blocked(s, t), 0);
+		publish(l, s, t, 1, key_mod_10);
+		was_blocked = subs_topic_blocked(s, t);
+		cr_assert_eq(was_blocked, a->rlen >= 3 || b->rlen >= 3, "a %zu, b %zu", a->rlen,
+		    b->rlen);
+	}
+	cr_assert(was_blocked, "never blocked");
+	cr_assert(a->rlen < 3 || b->rlen < 3, "blocked only once both were full");
+	close_all(l, s);
+}
+
+static void
+persist(tlog *l, subs *s)
+{
+	tlog_batch *b;
+	cr_assert_eq(tlog_batch_alloc(l, &b), SLUICE_OK);
+	subs_persist(s, b, 1);
+	tlog_batch_seal(b);
+	cr_assert_eq(tlog_batch_write(b, 1), SLUICE_OK);
+	tlog_batch_done(b, SLUICE_OK);
+	tlog_batch_free(b);
+}
+
+Test(keyshared, unacked_messages_come_back_in_key_order_after_a_reopen)
+{
+	tlog *l;
+	subs *s;
+	tlog_topic *t;
+	open_all(&l, &s, &t);
+	consumer *a = attach(s, t, 100);
+	publish(l, s, t, 100, key_mod_10);
+	fetch(s, a, 60);
+	cr_assert_eq(nlog, 60);
+	static uint8_t acked[100];
+	for (size_t i = 0; i < 60; i++)
+		if (lg[i].off % 3 == 0) {
+			ack(s, a, lg[i].off);
+			acked[lg[i].off] = 1;
+		}
+	persist(l, s);
+	subs_close(s);
+	tlog_close(l);
+
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s/db", tmpdir_path());
+	cr_assert_eq(tlog_open(&l, dir), SLUICE_OK);
+	cr_assert_eq(subs_open(&s, l, &io), SLUICE_OK);
+	subs_set_clock(s, 1000);
+	cr_assert_eq(tlog_topic_find(l, "t", &t), SLUICE_OK);
+	nlog = 0;
+	consumer *c[2] = { attach(s, t, 7), attach(s, t, 7) };
+	size_t from = 0, expect = 0;
+	for (size_t off = 0; off < 100; off++)
+		expect += !acked[off];
+	for (int round = 0; round < 200 && nlog < expect; round++) {
+		fetch(s, c[0], 7);
+		fetch(s, c[1], 7);
+		size_t end = nlog;
+		ack_range(s, c[0], from, end);
+		ack_range(s, c[1], from, end);
+		from = end;
+	}
+	cr_assert_eq(nlog, expect, "%zu of %zu", nlog, expect);
+	for (size_t i = 0; i < nlog; i++) {
+		cr_assert(!acked[lg[i].off], "offset %llu acked before the restart",
+		    (unsigned long long) lg[i].off);
+		cr_assert_eq(lg[i].attempt, lg[i].off < 60 ? 2 : 1, "offset %llu: attempt %u",
+		    (unsigned long long) lg[i].off, lg[i].attempt);
+	}
+	check_key_order(100);
+	close_all(l, s);
+}
