@@ -45,9 +45,10 @@ apply_defaults(const broker_config *cfg, Sluice__Subscribe *sr)
 static const char *
 type_name(Sluice__SubType t)
 {
-	return t == SLUICE__SUB_TYPE__SUB_FAILOVER ? "failover"
-	    : t == SLUICE__SUB_TYPE__SUB_SHARED    ? "shared"
-	                                           : "exclusive";
+	return t == SLUICE__SUB_TYPE__SUB_FAILOVER     ? "failover"
+	    : t == SLUICE__SUB_TYPE__SUB_SHARED        ? "shared"
+	    : t == SLUICE__SUB_TYPE__SUB_KEY_SHARED    ? "key_shared"
+	                                               : "exclusive";
 }
 
 void

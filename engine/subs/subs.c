@@ -958,6 +958,16 @@ subs_get_policies(subs *s, tlog_topic *t, const char *name, subs_policy_wire *ou
 	return SLUICE_OK;
 }
 
+static void
+unblock_one(uint64_t off, void *v, void *arg)
+{
+	delivery *d = v;
+	if (d->owner == NULL && d->retry_at_ms == UINT64_MAX) {
+		d->retry_at_ms = 0;
+		u64heap_push(&((subscription *) arg)->redeliver, off);
+	}
+}
+
 sluice_err
 subs_configure(subs *s, tlog_topic *t, const char *name,
     const subs_policy_update *u, char *detail, size_t dlen)
@@ -990,14 +1000,12 @@ subs_configure(subs *s, tlog_topic *t, const char *name,
 		return rv;
 	}
 	sl_free(old_dlq);
-	if (sub->blocked && sub->policy.on_exhausted != SLUICE__ON_EXHAUSTED__EXHAUSTED_BLOCK) {
-		/* Blocked under the old policy: it goes out again under the new. */
-		delivery *d = u64map_get(sub->deliveries, sub->blocked_offset);
+	if (old.on_exhausted == SLUICE__ON_EXHAUSTED__EXHAUSTED_BLOCK &&
+	    sub->policy.on_exhausted != SLUICE__ON_EXHAUSTED__EXHAUSTED_BLOCK) {
+		/* Blocked under the old policy (the subscription, or with
+		 * key_shared their keys): they go out again under the new. */
 		sub->blocked = 0;
-		if (d != NULL && d->owner == NULL) {
-			d->retry_at_ms = 0;
-			u64heap_push(&sub->redeliver, d->offset);
-		}
+		u64map_foreach(sub->deliveries, unblock_one, sub);
 	}
 	sl_event(SL_LOG_INFO, "subscription_configure",
 	    SL_FIELDS(SL_STR("topic", tlog_topic_name(t)), SL_STR("subscription", name),

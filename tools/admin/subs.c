@@ -676,7 +676,9 @@ const adm_cmd adm_subs_cmds[] = {
 	{ "subs", "why", "TOPIC SUB", "why a subscription is not progressing",
 	    "Explains in one line what holds SUB back: no_consumers,\n"
 	    "window_full (names the consumer and the offset it holds),\n"
-	    "not_draining, blocked_by_policy, caught_up or progressing.\n"
+	    "not_draining, blocked_by_policy (on-exhausted block: the offset),\n"
+	    "rate_limited (the dispatch limit), breaker_open (every consumer\n"
+	    "with room has an open circuit breaker), caught_up or progressing.\n"
 	    "\n"
 	    "--json: {\"why\":{\"code\",\"sentence\",\"consumer_id\",\"consumer_name\",\n"
 	    "  \"offset\",\"age_ms\",\"backlog\",\"consumers\"}}\n",

@@ -418,7 +418,9 @@ SLUICE_API sluice_err sluice_ack(sluice_consumer *k, uint64_t offset);
 /* Everything up to and including offset (exclusive and failover only:
  * SLUICE_ENOTSUPP otherwise). */
 SLUICE_API sluice_err sluice_ack_cumulative(sluice_consumer *k, uint64_t offset);
-/* Asks for redelivery of offset now. */
+/* Reports offset as failed: one failed attempt under the subscription's
+ * failure policy, delivered again after its backoff (or, past
+ * max_redeliveries, dead-lettered, parked, dropped or blocking). */
 SLUICE_API sluice_err sluice_nack(sluice_consumer *k, uint64_t offset);
 /*
  * sluice_nack_ex reports offset as failed, like sluice_nack, with a delay
