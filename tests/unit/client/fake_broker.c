@@ -50,6 +50,9 @@ struct fake_broker {
 	char            url[128];
 	int             stop;
 	int             closed;    /* the socket was closed */
+	int             drop_req;  /* fake_broker_drop asks serve() to close it:
+	                            * nng 1.5 can panic when one thread closes a
+	                            * socket another is receiving on */
 	uint64_t        next_offset;
 	uint32_t        hellos;
 	uint32_t        frames;
@@ -467,6 +470,11 @@ serve(void *arg)
 	fake_broker *fb = arg;
 	for (;;) {
 		pthread_mutex_lock(&fb->mu);
+		if (fb->drop_req && !fb->closed) {
+			fb->closed = 1;
+			nng_close(fb->sock);
+			pthread_cond_broadcast(&fb->cv);
+		}
 		int stop = fb->stop || fb->closed;
 		if (!stop)
 			serve_parked(fb, 0);
@@ -590,11 +598,11 @@ void
 fake_broker_drop(fake_broker *fb)
 {
 	pthread_mutex_lock(&fb->mu);
-	int was = fb->closed;
-	fb->closed = 1;
+	fb->drop_req = 1;
+	/* serve() closes it within one receive timeout (5 ms). */
+	while (!fb->closed)
+		pthread_cond_wait(&fb->cv, &fb->mu);
 	pthread_mutex_unlock(&fb->mu);
-	if (!was)
-		nng_close(fb->sock);
 }
 
 void

@@ -130,6 +130,7 @@ typedef struct {
  * NULL) when there is one. */
 uint32_t fake_broker_nacks(fake_broker *fb, uint32_t i, fake_nack *out);
 
-/* Closes the socket now: the client sees its connection drop. */
+/* Closes the socket now (on the serving thread, so not while it holds
+ * publishes): the client sees its connection drop. */
 void fake_broker_drop(fake_broker *fb);
 #endif
