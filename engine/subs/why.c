@@ -38,6 +38,23 @@ has_room(const subscription *sub, const consumer *c)
 	return 1;
 }
 
+typedef struct {
+	uint64_t off;
+	delivery *d;
+} set_aside_walk;
+
+/* The lowest offset set aside by on_exhausted block (key_shared). */
+static void
+find_set_aside(uint64_t off, void *v, void *arg)
+{
+	set_aside_walk *w = arg;
+	delivery *d = v;
+	if (d->owner == NULL && d->retry_at_ms == UINT64_MAX && (w->d == NULL || off < w->off)) {
+		w->off = off;
+		w->d = d;
+	}
+}
+
 static void
 explain_reliable(subs *s, subscription *sub, uint64_t now_ms, subs_why *w)
 {
@@ -145,6 +162,23 @@ explain_reliable(subs *s, subscription *sub, uint64_t now_ms, subs_why *w)
 		    sub->window - roomy->unacked, (unsigned long long) w->age_ms,
 		    (unsigned long long) w->backlog, w->backlog == 1 ? "" : "s");
 		return;
+	}
+	if (sub->type == SLUICE__SUB_TYPE__SUB_KEY_SHARED &&
+	    sub->policy.on_exhausted == SLUICE__ON_EXHAUSTED__EXHAUSTED_BLOCK) {
+		set_aside_walk sa = { 0, NULL };
+		u64map_foreach(sub->deliveries, find_set_aside, &sa);
+		if (sa.d != NULL) {
+			w->code = SUBS_WHY_BLOCKED_BY_POLICY;
+			w->offset = sa.off;
+			snprintf(w->sentence, sizeof(w->sentence), "a key is blocked by the "
+			    "failure policy (on_exhausted block): offset %llu failed %u "
+			    "deliveries (last: %s); later messages of its key wait, other "
+			    "keys are delivered; %llu message%s not yet acked",
+			    (unsigned long long) sa.off, sa.d->attempt,
+			    sa.d->reason ? sa.d->reason : "?", (unsigned long long) w->backlog,
+			    w->backlog == 1 ? "" : "s");
+			return;
+		}
 	}
 	w->code = SUBS_WHY_PROGRESSING;
 	if (d != NULL) {
