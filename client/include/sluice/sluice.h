@@ -67,7 +67,10 @@ extern "C" {
 	X(ENOCONSUMER, 213, "no such consumer")                              \
 	X(ENOTSUPP, 214, "not supported for this subscription type")         \
 	X(ENOSUB, 215, "no such subscription")                               \
-	X(EINUSE, 216, "in use: remove what depends on it first")
+	X(EINUSE, 216, "in use: remove what depends on it first")           \
+	X(EAUTH, 217, "authentication failed")                               \
+	X(EPERM, 218, "permission denied")                                   \
+	X(ELIMIT, 219, "limit reached")
 
 typedef enum {
 #define SLUICE_ERR_ENUM(name, val, text) SLUICE_##name = val,
