@@ -6,6 +6,7 @@
  * once, front to back.
  */
 #include "out.h"
+#include "units.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -176,47 +177,13 @@ out_json_init(out_json *j, FILE *f)
 	j->first = 1;
 }
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0: no
- * overlongs, no surrogates, nothing above U+10FFFF. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	size_t len;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
 
 static void
 put_string(FILE *f, const unsigned char *p, size_t n)
 {
 	fputc('"', f);
 	for (size_t i = 0; i < n;) {
-		size_t len = utf8_len(p + i, n - i);
+		size_t len = units_utf8_len(p + i, n - i);
 		unsigned char ch = p[i];
 		if (len > 1) {
 			fwrite(p + i, 1, len, f);

@@ -86,4 +86,8 @@ const char *units_on_exhausted_name(int action);
 
 /* A percentage, 0..100, with an optional '%' ("10", "10%"). */
 int units_parse_percent(const char *s, uint32_t *pct);
+
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0 (both
+ * tools escape what is not UTF-8 in their JSON output). */
+size_t units_utf8_len(const unsigned char *p, size_t n);
 #endif
