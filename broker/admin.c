@@ -94,6 +94,7 @@ static const admin_fn handlers[] = {
 	[SLUICE__ADMIN_OP__ADMIN_PARKED_LIST] = admin_parked_list,
 	[SLUICE__ADMIN_OP__ADMIN_PARKED_REPLAY] = admin_parked_replay,
 	[SLUICE__ADMIN_OP__ADMIN_PARKED_DROP] = admin_parked_drop,
+	[SLUICE__ADMIN_OP__ADMIN_TOKEN_CREATE] = admin_token_create,
 };
 
 void

@@ -66,6 +66,9 @@ sluice_err admin_parked_drop(admin_call *c);
 sluice_err admin_broker_health(admin_call *c);
 sluice_err admin_broker_stats(admin_call *c);
 
+/* admin_token.c: a bearer token for req->principal, valid req->ttl_ms. */
+sluice_err admin_token_create(admin_call *c);
+
 /* producers.c: which connections publish to which topic, for stats. */
 void   producers_note(broker *b, tlog_topic *t, uint32_t pipe_id);
 size_t producers_count(broker *b, tlog_topic *t);

@@ -8,6 +8,7 @@
 
 #include "admin.h"
 #include "alloc.h"
+#include "limit.h"
 #include "log.h"
 #include "ratelimit.h"
 
@@ -107,7 +108,11 @@ admin_topic_create(admin_call *c)
 	const Sluice__RateLimit *pl = a->publish_limit;
 	uint64_t rate_msgs = pl != NULL && pl->msgs_per_sec ? pl->msgs_per_sec->value : 0;
 	uint64_t rate_bytes = pl != NULL && pl->bytes_per_sec ? pl->bytes_per_sec->value : 0;
-	sluice_err rv = tlog_topic_create_limited(c->b->log, a->topic,
+	sluice_err rv = tlog_topic_find(c->b->log, a->topic, &t);
+	if (rv == SLUICE_ENOTOPIC && sluice_topic_name_is_valid(a->topic) &&
+	    limit_topic_admit(c->b, a->topic, c->detail, c->dlen) != SLUICE_OK)
+		return SLUICE_ELIMIT;
+	rv = tlog_topic_create_limited(c->b->log, a->topic,
 	    a->retention_age_ms, a->retention_bytes, rate_msgs, rate_bytes, &t);
 	if (rv == SLUICE_EEXISTS) {
 		snprintf(c->detail, c->dlen, "topic '%s' already exists", a->topic);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "auth.h"
 #include "codec.h"
 #include "config.h"
 #include "http.h"
@@ -65,6 +66,7 @@ typedef struct broker {
 	int reading;           /* recv_poll started */
 	inbox inbox;           /* pipe events from nng threads */
 	sessions sessions;     /* pipe id -> session */
+	struct limits *limits; /* limits against abuse (limit.c) */
 
 	/* Group commit: accepted publishes wait in `pending` until the
 	 * prepare phase moves them into `committing` and one write. */
@@ -106,6 +108,8 @@ typedef struct broker {
 	uint64_t pub_rate_limited; /* publishes delayed by a limit (all topics) */
 
 	uv_signal_t sigint, sigterm;
+	uv_signal_t sighup;        /* reloads auth: and acl: (loop.c) */
+	auth_state auth;           /* secret, ACL, counters (auth.c) */
 	broker_state state;
 	int exit_code;
 
@@ -123,6 +127,11 @@ void broker_read_resume(broker *b);
 void broker_read_pause(broker *b);
 /* When draining for shutdown and no work remains, closes the loop's handles. */
 void broker_stop_if_drained(broker *b);
+/* The peer's address ("127.0.0.1:5000", an ipc path) or "unknown". */
+void broker_peer_name(uint32_t pipe_id, char *buf, size_t n);
+/* Routes one received request frame (takes m), as the socket reader
+ * does; for tests/fuzz, which have no socket. */
+void broker_route(broker *b, nng_msg *m);
 
 /* commit.c: group commit */
 void commit_init(broker *b);
@@ -160,6 +169,10 @@ void handle_subscribe(broker *b, session *s, const reply_to *to, Sluice__Request
 void handle_fetch(broker *b, session *s, const reply_to *to, Sluice__Request *req);
 void handle_ack(broker *b, session *s, const reply_to *to, Sluice__Request *req);
 void handle_unsubscribe(broker *b, session *s, const reply_to *to, Sluice__Request *req);
+/* loop.c: whether the session may p on topic (always when auth is off);
+ * when not, replies SLUICE_EPERM, logs and counts it, and returns 0. */
+int  broker_authorize(broker *b, session *s, const reply_to *to, acl_perm p,
+    const char *topic);
 /* admin.c: sluice-admin's requests (admin.h). */
 void handle_admin(broker *b, session *s, const reply_to *to, Sluice__Request *req);
 

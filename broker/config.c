@@ -45,6 +45,13 @@ static const char usage[] =
     "  --metrics-listen URL       metrics endpoint, or off (default\n"
     "                             http://127.0.0.1:9650)\n"
     "  --metrics-max-consumers N  consumers listed in metrics (default 100)\n"
+    "  --tls-cert FILE            certificate (PEM) of tls+tcp:// and https://\n"
+    "                             listeners; needs --tls-key (docs/security.md)\n"
+    "  --tls-key FILE             its private key (PEM, unencrypted)\n"
+    "  --tls-client-ca FILE       mutual TLS: clients must present a certificate\n"
+    "                             signed by this CA (PEM)\n"
+    "  --auth on|off              require a token in Hello (default off)\n"
+    "  --auth-secret-file PATH    the HMAC key tokens are signed with\n"
     "  -h, --help                 this text\n"
     "  -V, --version              the version\n";
 
@@ -71,6 +78,26 @@ const config_setting config_settings[] = {
 	{ "metrics_listen", "metrics-listen", CFG_STRING, 0, 0, F(metrics_listen) },
 	{ "metrics_max_consumers", "metrics-max-consumers", CFG_COUNT, 0, 1000000,
 	    F(metrics_max_consumers) },
+	{ NULL, NULL, 0, 0, 0, 0 },
+};
+
+/* limits: (limit.c). Counts 0: no limit; durations 0: off. */
+const config_setting config_limit_settings[] = {
+	{ "max_connections", "max-connections", CFG_COUNT, 0, 10000000,
+	    F(limits.max_connections) },
+	{ "max_connections_per_principal", "max-connections-per-principal", CFG_COUNT,
+	    0, 10000000, F(limits.max_connections_per_principal) },
+	{ "max_producers_per_topic", "max-producers-per-topic", CFG_COUNT, 0, 10000000,
+	    F(limits.max_producers_per_topic) },
+	{ "max_consumers_per_topic", "max-consumers-per-topic", CFG_COUNT, 0, 10000000,
+	    F(limits.max_consumers_per_topic) },
+	{ "max_subscriptions_per_topic", "max-subscriptions-per-topic", CFG_COUNT, 0,
+	    10000000, F(limits.max_subscriptions_per_topic) },
+	{ "max_topics", "max-topics", CFG_COUNT, 0, 100000000, F(limits.max_topics) },
+	{ "idle_timeout_ms", "idle-timeout-ms", CFG_MS, 0, 7 * DAY_MS,
+	    F(limits.idle_timeout_ms) },
+	{ "handshake_timeout_ms", "handshake-timeout-ms", CFG_MS, 0, HOUR_MS,
+	    F(limits.handshake_timeout_ms) },
 	{ NULL, NULL, 0, 0, 0, 0 },
 };
 
@@ -140,6 +167,16 @@ config_defaults(broker_config *c)
 		.sub_backoff_jitter_pct = 0,
 		.sub_max_redeliveries = 5,
 		.sub_on_exhausted = SLUICE__ON_EXHAUSTED__EXHAUSTED_DEAD_LETTER,
+		.limits = {
+			.max_connections = 10000,
+			.max_connections_per_principal = 1000,
+			.max_producers_per_topic = 1000,
+			.max_consumers_per_topic = 1000,
+			.max_subscriptions_per_topic = 1000,
+			.max_topics = 100000,
+			.idle_timeout_ms = 600000,
+			.handshake_timeout_ms = 10000,
+		},
 	};
 }
 
@@ -149,6 +186,7 @@ config_fini(broker_config *c)
 	for (size_t i = 0; i < c->npolicies; i++)
 		sl_free(c->policies[i].match);
 	sl_free(c->policies);
+	acl_free(&c->acl);
 	for (size_t i = 0; i < c->nowned; i++)
 		sl_free(c->owned[i]);
 	sl_free(c->owned);
@@ -175,6 +213,15 @@ const config_setting *
 config_setting_find(const char *key)
 {
 	for (const config_setting *s = config_settings; s->key != NULL; s++)
+		if (strcmp(s->key, key) == 0)
+			return s;
+	return NULL;
+}
+
+const config_setting *
+config_limit_find(const char *key)
+{
+	for (const config_setting *s = config_limit_settings; s->key != NULL; s++)
 		if (strcmp(s->key, key) == 0)
 			return s;
 	return NULL;
@@ -463,9 +510,17 @@ config_topic_publish_rate(const broker_config *c, const char *topic,
 	*bytes = c->topic_publish_rate_bytes;
 }
 
-enum { O_CONFIG = 1000, O_PRINT };
+enum { O_LIMITS = 700, O_CONFIG = 1000, O_PRINT };
 
-/* The flags: one per setting (value 256 + its index), then the others. */
+#define NSETTINGS(t) (sizeof(t) / sizeof((t)[0]) - 1)
+
+/* TLS flags (config_parse sets them; they have no config_setting). */
+enum { O_TLS_CERT = 1100, O_TLS_KEY, O_TLS_CLIENT_CA };
+/* Auth flags (docs/security.md); no config_setting either. */
+enum { O_AUTH = 1200, O_AUTH_SECRET };
+
+/* The flags: one per setting (value 256 + its index), one per limit
+ * (O_LIMITS + its index), then the others. */
 static void
 build_options(struct option *o)
 {
@@ -473,8 +528,17 @@ build_options(struct option *o)
 	for (; config_settings[i].key != NULL; i++)
 		o[i] = (struct option) { config_settings[i].flag, required_argument,
 			NULL, 256 + (int) i };
+	for (size_t j = 0; config_limit_settings[j].key != NULL; j++)
+		o[i++] = (struct option) { config_limit_settings[j].flag,
+			required_argument, NULL, O_LIMITS + (int) j };
 	o[i++] = (struct option) { "config", required_argument, NULL, O_CONFIG };
 	o[i++] = (struct option) { "print-config", no_argument, NULL, O_PRINT };
+	o[i++] = (struct option) { "tls-cert", required_argument, NULL, O_TLS_CERT };
+	o[i++] = (struct option) { "tls-key", required_argument, NULL, O_TLS_KEY };
+	o[i++] = (struct option) { "tls-client-ca", required_argument, NULL,
+		O_TLS_CLIENT_CA };
+	o[i++] = (struct option) { "auth", required_argument, NULL, O_AUTH };
+	o[i++] = (struct option) { "auth-secret-file", required_argument, NULL, O_AUTH_SECRET };
 	o[i++] = (struct option) { "help", no_argument, NULL, 'h' };
 	o[i++] = (struct option) { "version", no_argument, NULL, 'V' };
 	o[i] = (struct option) { NULL, 0, NULL, 0 };
@@ -483,7 +547,8 @@ build_options(struct option *o)
 int
 config_parse(broker_config *c, int argc, char **argv)
 {
-	struct option opts[sizeof(config_settings) / sizeof(config_settings[0]) + 5];
+	struct option opts[NSETTINGS(config_settings) +
+	    NSETTINGS(config_limit_settings) + 5 + 3 /* tls */ + 2 /* auth */];
 	const char *file = NULL;
 	int print = 0, ch;
 	char why[256];
@@ -511,16 +576,41 @@ config_parse(broker_config *c, int argc, char **argv)
 	}
 	if (file != NULL && config_file_load(c, file) != 0)
 		return -1;
+	c->config_file = file;
 	opterr = 1;
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		if (ch == O_CONFIG || ch == O_PRINT)
 			continue;
+		if (ch >= O_TLS_CERT && ch <= O_TLS_CLIENT_CA) {
+			const char **f = ch == O_TLS_CERT ? &c->tls_cert
+			    : ch == O_TLS_KEY ? &c->tls_key : &c->tls_client_ca;
+			if (*optarg == '\0') {
+				fprintf(stderr, "sluiced: --tls-%s: must not be empty\n",
+				    ch == O_TLS_CERT ? "cert" : ch == O_TLS_KEY ? "key"
+				                                                : "client-ca");
+				return -1;
+			}
+			*f = optarg;
+			continue;
+		}
+		if (ch == O_AUTH) {
+			if (parse_bool(optarg, &c->auth_enabled) != 0) {
+				fprintf(stderr, "sluiced: --auth: '%s' is not on or off\n", optarg);
+				return -1;
+			}
+			continue;
+		}
+		if (ch == O_AUTH_SECRET) {
+			c->auth_secret_file = optarg;
+			continue;
+		}
 		if (ch < 256 || ch >= O_CONFIG) {
 			fputs(usage, stderr);
 			return -1;
 		}
-		const config_setting *s = &config_settings[ch - 256];
+		const config_setting *s = ch >= O_LIMITS
+		    ? &config_limit_settings[ch - O_LIMITS] : &config_settings[ch - 256];
 		if (config_setting_set(c, s, optarg, 0, why, sizeof(why)) != 0) {
 			fprintf(stderr, "sluiced: --%s: %s\n", s->flag, why);
 			return -1;
@@ -530,6 +620,8 @@ config_parse(broker_config *c, int argc, char **argv)
 		fprintf(stderr, "sluiced: unexpected argument '%s'\n%s", argv[optind], usage);
 		return -1;
 	}
+	if (config_check_tls(c) != 0)
+		return -1;
 	if (print) {
 		config_file_print(c, stdout);
 		return 1;
@@ -563,4 +655,45 @@ config_parse_on_exhausted(const char *s, uint32_t *out)
 		}
 	}
 	return -1;
+}
+
+static int
+url_is_tls(const char *url)
+{
+	return url != NULL && (strncmp(url, "tls+", 4) == 0 ||
+	    strncmp(url, "https://", 8) == 0);
+}
+
+int
+config_check_tls(const broker_config *c)
+{
+	int listen_tls = url_is_tls(c->listen_url);
+	int metrics_tls = url_is_tls(c->metrics_listen);
+	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
+		fprintf(stderr, "sluiced: --tls-cert and --tls-key (tls.cert and "
+		                "tls.key) go together: give both\n");
+		return -1;
+	}
+	if ((listen_tls || metrics_tls) && c->tls_cert == NULL) {
+		fprintf(stderr, "sluiced: %s %s needs a certificate and its key: "
+		                "--tls-cert FILE --tls-key FILE (or tls.cert and "
+		                "tls.key in the config file; docs/security.md)\n",
+		    listen_tls ? "--listen" : "--metrics-listen",
+		    listen_tls ? c->listen_url : c->metrics_listen);
+		return -1;
+	}
+	if (c->tls_client_ca != NULL && c->tls_cert == NULL) {
+		fprintf(stderr, "sluiced: --tls-client-ca needs --tls-cert and "
+		                "--tls-key too\n");
+		return -1;
+	}
+	/* A certificate nobody serves is a mistake: the operator believes
+	 * the traffic is encrypted while it is not. */
+	if (c->tls_cert != NULL && !listen_tls && !metrics_tls) {
+		fprintf(stderr, "sluiced: --tls-cert given, but --listen %s is not "
+		                "a tls+tcp:// address (nor --metrics-listen an "
+		                "https:// one)\n", c->listen_url);
+		return -1;
+	}
+	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "acl.h"
 #include "log.h"
 
 typedef enum { FSYNC_NEVER, FSYNC_INTERVAL, FSYNC_ALWAYS } fsync_mode;
@@ -42,6 +43,13 @@ typedef struct {
 	sl_log_format log_format;      /* --log-format text|json */
 	const char *metrics_listen;    /* --metrics-listen: http://host:port */
 	uint32_t metrics_max_consumers; /* --metrics-max-consumers */
+	/* tls: (--tls-cert, --tls-key, --tls-client-ca; config file section
+	 * tls): PEM files of the certificate and key served on tls+tcp:// and
+	 * https:// listeners, and of the CA that must have signed a client's
+	 * certificate (mutual TLS). NULL: not set. Checked by config_parse. */
+	const char *tls_cert;
+	const char *tls_key;
+	const char *tls_client_ca;
 
 	/* topics: retention of auto-created topics (config file only). */
 	int64_t topic_retention_age_ms;   /* topics.defaults; 0: forever */
@@ -72,6 +80,26 @@ typedef struct {
 	uint32_t sub_max_redeliveries;    /* 0: unlimited */
 	uint32_t sub_on_exhausted;        /* Sluice__OnExhausted */
 
+	/* limits: (config file section, and flags; limit.c enforces them).
+	 * Counts: 0 means no limit. Durations in ms: 0 turns the check off. */
+	struct {
+		uint32_t max_connections;         /* open connections, all clients */
+		uint32_t max_connections_per_principal; /* per authenticated principal */
+		uint32_t max_producers_per_topic; /* connections publishing to one topic */
+		uint32_t max_consumers_per_topic; /* consumers attached, all its subscriptions */
+		uint32_t max_subscriptions_per_topic;
+		uint32_t max_topics;              /* auto-create and admin create refuse past it */
+		uint32_t idle_timeout_ms;         /* no request this long: closed */
+		uint32_t handshake_timeout_ms;    /* no successful Hello this long: closed */
+	} limits;
+
+	/* auth: and acl: (docs/security.md; --auth, --auth-secret-file). */
+	int auth_enabled;              /* auth.enabled; default off */
+	const char *auth_secret_file;  /* auth.secret_file: the HMAC key */
+	int metrics_token_required;    /* auth.metrics_token_required */
+	acl acl;                       /* acl: per principal permissions */
+	const char *config_file;       /* --config, re-read on SIGHUP */
+
 	/* Strings read from the config file (config_fini frees them). */
 	char **owned;
 	size_t nowned;
@@ -101,8 +129,12 @@ typedef struct {
 } config_setting;
 
 extern const config_setting config_settings[];
+/* The settings of the config file's limits: section (each with a flag). */
+extern const config_setting config_limit_settings[];
 /* The setting with this file key, or NULL. */
 const config_setting *config_setting_find(const char *key);
+/* The limits: setting with this key (without "limits."), or NULL. */
+const config_setting *config_limit_find(const char *key);
 /*
  * config_setting_set parses v into c's field. copy: strings are copied
  * (owned by c) instead of borrowed. Returns 0, or -1 with the reason in
@@ -136,6 +168,11 @@ char *config_own(broker_config *c, char *s);
  */
 int  config_parse(broker_config *c, int argc, char **argv);
 void config_fini(broker_config *c);
+/* Checks the tls settings against the listen addresses: cert and key
+ * together, both required by a tls+tcp:// or https:// address, and no
+ * certificate without such an address. Returns 0, or -1 after printing
+ * why to stderr. config_parse calls it. */
+int config_check_tls(const broker_config *c);
 /* Sets every field to its built-in default (owns nothing). */
 void config_defaults(broker_config *c);
 const char *config_fsync_name(fsync_mode m);

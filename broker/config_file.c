@@ -450,6 +450,187 @@ load_subscriptions(loader *L, const yaml_node_t *m)
 	return 0;
 }
 
+/* limits: each key is a setting of config_limit_settings (config.c). */
+static int
+load_limits(loader *L, const yaml_node_t *m)
+{
+	char why[256];
+	if (expect(L, m, YAML_MAPPING_NODE, "limits") != 0)
+		return -1;
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	     p < m->data.mapping.pairs.top; p++) {
+		const char *k = pair_key(L, m, p, "limits.");
+		const yaml_node_t *v = node(L, p->value);
+		const config_setting *s;
+		const char *val;
+		char key[96];
+		if (k == NULL)
+			return -1;
+		snprintf(key, sizeof(key), "limits.%s", k);
+		if ((s = config_limit_find(k)) == NULL)
+			return fail(L, node(L, p->key), "unknown key '%s'", key);
+		if ((val = scalar(L, v, key)) == NULL)
+			return -1;
+		if (config_setting_set(L->c, s, val, 1, why, sizeof(why)) != 0)
+			return fail(L, v, "%s: %s", key, why);
+	}
+	return 0;
+}
+
+static int
+load_bool(loader *L, const yaml_node_t *n, const char *key, int *out)
+{
+	const char *v = scalar(L, n, key);
+	if (v == NULL)
+		return -1;
+	if (strcmp(v, "true") == 0 || strcmp(v, "on") == 0 || strcmp(v, "yes") == 0)
+		*out = 1;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "off") == 0 || strcmp(v, "no") == 0)
+		*out = 0;
+	else
+		return fail(L, n, "%s: '%s' is not true or false", key, v);
+	return 0;
+}
+
+/* auth: { enabled, secret_file, metrics_token_required } */
+static int
+load_auth(loader *L, const yaml_node_t *m)
+{
+	broker_config *c = L->c;
+	if (expect(L, m, YAML_MAPPING_NODE, "auth") != 0)
+		return -1;
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	     p < m->data.mapping.pairs.top; p++) {
+		const char *k = pair_key(L, m, p, "auth.");
+		const yaml_node_t *v = node(L, p->value);
+		const char *s;
+		if (k == NULL)
+			return -1;
+		if (strcmp(k, "enabled") == 0) {
+			if (load_bool(L, v, "auth.enabled", &c->auth_enabled) != 0)
+				return -1;
+		} else if (strcmp(k, "metrics_token_required") == 0) {
+			if (load_bool(L, v, "auth.metrics_token_required",
+			        &c->metrics_token_required) != 0)
+				return -1;
+		} else if (strcmp(k, "secret_file") == 0) {
+			if ((s = scalar(L, v, "auth.secret_file")) == NULL)
+				return -1;
+			if ((c->auth_secret_file = config_own(c, sl_strdup(s))) == NULL)
+				return fail(L, v, "auth.secret_file: out of memory");
+		} else {
+			return fail(L, node(L, p->key), "unknown key 'auth.%s' (expected "
+			    "enabled, secret_file or metrics_token_required)", k);
+		}
+	}
+	return 0;
+}
+
+/* acl: [ { principal: NAME, produce: [PATTERN...], consume: [...], admin: [...] } ] */
+static int
+load_acl(loader *L, const yaml_node_t *seq)
+{
+	broker_config *c = L->c;
+	if (expect(L, seq, YAML_SEQUENCE_NODE, "acl") != 0)
+		return -1;
+	if (c->acl.n != 0)
+		return fail(L, seq, "acl: given twice");
+	size_t n = (size_t) (seq->data.sequence.items.top - seq->data.sequence.items.start);
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *m = node(L, seq->data.sequence.items.start[i]);
+		const char *who = NULL;
+		char key[96];
+		snprintf(key, sizeof(key), "acl[%zu]", i);
+		if (expect(L, m, YAML_MAPPING_NODE, key) != 0)
+			return -1;
+		for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+		     p < m->data.mapping.pairs.top; p++) {
+			const char *k = pair_key(L, m, p, "acl[].");
+			if (k == NULL)
+				return -1;
+			if (strcmp(k, "principal") == 0) {
+				snprintf(key, sizeof(key), "acl[%zu].principal", i);
+				if ((who = scalar(L, node(L, p->value), key)) == NULL)
+					return -1;
+				if (strlen(who) >= 128 || strchr(who, '\n') != NULL)
+					return fail(L, node(L, p->value), "%s: '%s' is not a "
+					    "principal name (1..127 bytes, one line)", key, who);
+			}
+		}
+		if (who == NULL)
+			return fail(L, m, "acl[%zu]: principal is required", i);
+		if (acl_find(&c->acl, who) != NULL)
+			return fail(L, m, "acl[%zu]: principal '%s' is listed twice", i, who);
+		acl_entry *e = acl_add(&c->acl, who);
+		if (e == NULL)
+			return fail(L, m, "acl: out of memory");
+		for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+		     p < m->data.mapping.pairs.top; p++) {
+			const char *k = (const char *) node(L, p->key)->data.scalar.value;
+			const yaml_node_t *v = node(L, p->value);
+			acl_perm perm;
+			if (strcmp(k, "principal") == 0)
+				continue;
+			snprintf(key, sizeof(key), "acl[%zu].%s", i, k);
+			if (acl_perm_parse(k, &perm) != 0)
+				return fail(L, node(L, p->key), "unknown key '%s' (expected "
+				    "principal, produce, consume or admin)", key);
+			if (expect(L, v, YAML_SEQUENCE_NODE, key) != 0)
+				return -1;
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++) {
+				const yaml_node_t *pn = node(L, *it);
+				const char *pat = scalar(L, pn, key);
+				if (pat == NULL)
+					return -1;
+				if (!pattern_is_valid(pat))
+					return fail(L, pn, "%s: '%s' is not a topic name or a "
+					    "prefix ending with *", key, pat);
+				if (acl_entry_add(e, perm, pat) != 0)
+					return fail(L, pn, "%s: out of memory", key);
+			}
+		}
+	}
+	return 0;
+}
+
+/* tls: cert, key and client_ca, each a path to a PEM file (relative to
+ * the directory sluiced runs in). config_check_tls checks them after the
+ * flags are read. */
+static int
+load_tls(loader *L, const yaml_node_t *m)
+{
+	broker_config *c = L->c;
+	if (expect(L, m, YAML_MAPPING_NODE, "tls") != 0)
+		return -1;
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	     p < m->data.mapping.pairs.top; p++) {
+		const char *k = pair_key(L, m, p, "tls.");
+		const yaml_node_t *v = node(L, p->value);
+		const char **field, *val;
+		char key[64];
+		if (k == NULL)
+			return -1;
+		snprintf(key, sizeof(key), "tls.%s", k);
+		if (strcmp(k, "cert") == 0)
+			field = &c->tls_cert;
+		else if (strcmp(k, "key") == 0)
+			field = &c->tls_key;
+		else if (strcmp(k, "client_ca") == 0)
+			field = &c->tls_client_ca;
+		else
+			return fail(L, node(L, p->key), "unknown key '%s' (expected "
+			    "cert, key or client_ca)", key);
+		if ((val = scalar(L, v, key)) == NULL)
+			return -1;
+		if (*val == '\0')
+			return fail(L, v, "%s: must not be empty", key);
+		if ((*field = config_own(c, sl_strdup(val))) == NULL)
+			return fail(L, v, "%s: out of memory", key);
+	}
+	return 0;
+}
+
 static int
 load_root(loader *L, const yaml_node_t *root)
 {
@@ -470,6 +651,18 @@ load_root(loader *L, const yaml_node_t *root)
 				return -1;
 		} else if (strcmp(k, "subscriptions") == 0) {
 			if (load_subscriptions(L, v) != 0)
+				return -1;
+		} else if (strcmp(k, "tls") == 0) {
+			if (load_tls(L, v) != 0)
+				return -1;
+		} else if (strcmp(k, "auth") == 0) {
+			if (load_auth(L, v) != 0)
+				return -1;
+		} else if (strcmp(k, "acl") == 0) {
+			if (load_acl(L, v) != 0)
+				return -1;
+		} else if (strcmp(k, "limits") == 0) {
+			if (load_limits(L, v) != 0)
 				return -1;
 		} else if ((s = config_setting_find(k)) != NULL) {
 			if ((val = scalar(L, v, k)) == NULL)
@@ -598,6 +791,23 @@ print_publish_rate(FILE *out, const char *indent, uint64_t msgs, uint64_t bytes)
 	    (unsigned long long) msgs, indent, b);
 }
 
+/* tls: only the keys that are set (an empty mapping when none is). */
+static void
+print_tls(const broker_config *c, FILE *out)
+{
+	const char *keys[] = { "cert", "key", "client_ca" };
+	const char *vals[] = { c->tls_cert, c->tls_key, c->tls_client_ca };
+	int any = c->tls_cert != NULL || c->tls_key != NULL || c->tls_client_ca != NULL;
+	fprintf(out, "tls:%s\n", any ? "" : " {}");
+	for (size_t i = 0; i < 3; i++) {
+		if (vals[i] == NULL)
+			continue;
+		fprintf(out, "  %s: ", keys[i]);
+		print_string(out, vals[i]);
+		fputc('\n', out);
+	}
+}
+
 void
 config_file_print(const broker_config *c, FILE *out)
 {
@@ -648,4 +858,10 @@ config_file_print(const broker_config *c, FILE *out)
 	    at, c->sub_backoff == SLUICE__BACKOFF_KIND__BACKOFF_FIXED ? "fixed" : "exponential",
 	    bb, bm, c->sub_backoff_jitter_pct, c->sub_max_redeliveries,
 	    config_on_exhausted_name(c->sub_on_exhausted));
+	print_tls(c, out);
+	fprintf(out, "limits:\n");
+	for (const config_setting *s = config_limit_settings; s->key != NULL; s++) {
+		config_setting_format(c, s, v, sizeof(v));
+		fprintf(out, "  %s: %s\n", s->key, v);
+	}
 }

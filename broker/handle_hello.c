@@ -1,13 +1,65 @@
 /*
  * handle_hello.c - the handshake. A client states its protocol version and
- * name; the broker answers with its own version and the limits it enforces.
- * No other request is served on a connection before a successful Hello.
+ * name (and, when authentication is on, its bearer token); the broker
+ * answers with its own version and the limits it enforces. No other
+ * request is served on a connection before a successful Hello.
  */
 #include <stdio.h>
 
 #include "alloc.h"
 #include "broker.h"
+#include "limit.h"
 #include "log.h"
+
+/* Grace for the EAUTH reply to leave before the connection is closed. */
+#define AUTH_CLOSE_DELAY_MS 100
+
+/* Checks the Hello's token; on failure replies EAUTH, logs, counts and
+ * schedules the connection's close. Returns 0 when authenticated. */
+static int
+authenticate(broker *b, session *s, const reply_to *to, const Sluice__Hello *h)
+{
+	auth_state *st = &b->auth;
+	char who[AUTH_MAX_PRINCIPAL];
+	auth_result r = auth_token_verify(st->secret, st->secret_len, &st->acl,
+	    h->token, auth_now_us(), who, NULL);
+	if (r == AUTH_OK) {
+		snprintf(s->principal, sizeof(s->principal), "%s", who);
+		return 0;
+	}
+	char peer[128];
+	broker_peer_name(s->pipe_id, peer, sizeof(peer));
+	st->failures++;
+	sl_event(SL_LOG_WARN, "auth_failed",
+	    SL_FIELDS(SL_U64("pipe", s->pipe_id), SL_STR("peer", peer),
+	        SL_STR("client", h->client_name), SL_STR("reason", auth_result_name(r))),
+	    "pipe %u: authentication failed from %s: %s", s->pipe_id, peer,
+	    auth_result_name(r));
+	reply_error(b, to, SLUICE_EAUTH, auth_result_text(r));
+	s->hello_done = 0;
+	s->principal[0] = '\0';
+	s->closing = 1;
+	s->close_reason = "authentication failed";
+	s->close_at_ms = broker_now_ms(b) + AUTH_CLOSE_DELAY_MS;
+	return -1;
+}
+
+/* max_connections_per_principal (limit.c): past it the Hello is refused
+ * with ELIMIT and the connection closed once the reply left. */
+static int
+refuse_over_limit(broker *b, session *s, const reply_to *to)
+{
+	char detail[256];
+	sluice_err rv = limit_principal_admit(b, s, s->principal, detail, sizeof(detail));
+	if (rv == SLUICE_OK)
+		return 0;
+	reply_error(b, to, rv, rv == SLUICE_ELIMIT ? detail : NULL);
+	s->hello_done = 0;
+	s->closing = 1;
+	s->close_reason = "connection limit (max_connections_per_principal)";
+	s->close_at_ms = broker_now_ms(b) + AUTH_CLOSE_DELAY_MS;
+	return -1;
+}
 
 void
 handle_hello(broker *b, session *s, const reply_to *to, Sluice__Request *req)
@@ -23,10 +75,22 @@ handle_hello(broker *b, session *s, const reply_to *to, Sluice__Request *req)
 		codec_request_free(req);
 		return;
 	}
+	if (b->auth.enabled && authenticate(b, s, to, h) != 0) {
+		codec_request_free(req);
+		return;
+	}
+	if (refuse_over_limit(b, s, to) != 0) {
+		codec_request_free(req);
+		return;
+	}
 	sl_free(s->client_name);
 	s->client_name = sl_strdup(h->client_name);
 	s->hello_done = 1;
-	sl_info("pipe %u: hello from '%s'", s->pipe_id, h->client_name);
+	if (s->principal[0] != '\0')
+		sl_info("pipe %u: hello from '%s' as '%s'", s->pipe_id,
+		    h->client_name, s->principal);
+	else
+		sl_info("pipe %u: hello from '%s'", s->pipe_id, h->client_name);
 
 	Sluice__HelloOk ok = SLUICE__HELLO_OK__INIT;
 	ok.protocol_version = SLUICE_PROTOCOL_VERSION;

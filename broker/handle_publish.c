@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "admin.h"
 #include "broker.h"
+#include "limit.h"
 #include "log.h"
 #include "ratelimit.h"
 
@@ -68,8 +69,11 @@ static sluice_err
 find_topic(broker *b, const char *name, tlog_topic **t, char *detail, size_t dlen)
 {
 	sluice_err rv = tlog_topic_find(b->log, name, t);
-	if (rv == SLUICE_ENOTOPIC && b->cfg.auto_create_topics)
+	if (rv == SLUICE_ENOTOPIC && b->cfg.auto_create_topics &&
+	    (rv = limit_topic_admit(b, name, detail, dlen)) == SLUICE_OK)
 		rv = create_topic(b, name, t);
+	if (rv == SLUICE_ELIMIT)
+		return rv;
 	if (rv == SLUICE_ENOTOPIC)
 		snprintf(detail, dlen, "no such topic '%s' (auto-create is off)", name);
 	else if (rv != SLUICE_OK)
@@ -88,6 +92,8 @@ handle_publish(broker *b, session *s, const reply_to *to, Sluice__Request *req,
 	sluice_err rv = validate(b, req->publish, &bad, detail, sizeof(detail));
 	if (rv == SLUICE_OK)
 		rv = find_topic(b, req->publish->topic, &t, detail, sizeof(detail));
+	if (rv == SLUICE_OK)
+		rv = limit_producer_admit(b, s, t, detail, sizeof(detail));
 	if (rv != SLUICE_OK) {
 		sl_debug("pipe %u: publish refused: %s", s->pipe_id, detail);
 		Sluice__Reply r = SLUICE__REPLY__INIT;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "broker.h"
+#include "limit.h"
 #include "log.h"
 
 /* Auto-create: the topic gets the retention of its policy (config). */
@@ -65,11 +66,15 @@ handle_subscribe(broker *b, session *s, const reply_to *to, Sluice__Request *req
 		                                 "characters of [A-Za-z0-9._/-]");
 	} else if ((rv = tlog_topic_find(b->log, sr->topic, &t)) == SLUICE_ENOTOPIC &&
 	    b->cfg.auto_create_topics) {
-		rv = create_topic(b, sr->topic, &t);
+		rv = limit_topic_admit(b, sr->topic, detail, sizeof(detail));
+		if (rv == SLUICE_OK)
+			rv = create_topic(b, sr->topic, &t);
 	} else if (rv == SLUICE_ENOTOPIC) {
 		snprintf(detail, sizeof(detail), "no such topic '%s' (auto-create is off)",
 		    sr->topic);
 	}
+	if (rv == SLUICE_OK)
+		rv = limit_subscribe_admit(b, t, sr->subscription, detail, sizeof(detail));
 	if (rv == SLUICE_OK) {
 		apply_defaults(&b->cfg, sr);
 		rv = subs_attach(b->subs, t, sr, s, &c, detail, sizeof(detail));

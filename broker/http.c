@@ -8,10 +8,12 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "broker.h"
 #include "log.h"
 #include "metrics.h"
+#include "tls.h"
 
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -78,6 +80,66 @@ on_health(nng_aio *aio)
 	hand_off(aio, HTTP_HEALTH);
 }
 
+/* Any thread: a 401 asking for a bearer token. */
+static void
+reply_401(nng_aio *aio, const char *text, size_t len)
+{
+	nng_http_res *res;
+	int rv;
+	if ((rv = nng_http_res_alloc(&res)) != 0) {
+		nng_aio_finish(aio, rv);
+		return;
+	}
+	if ((rv = nng_http_res_set_status(res, 401)) != 0 ||
+	    (rv = nng_http_res_set_header(res, "Content-Type",
+	         "text/plain; charset=utf-8")) != 0 ||
+	    (rv = nng_http_res_set_header(res, "WWW-Authenticate",
+	         "Bearer realm=\"sluiced\"")) != 0 ||
+	    (rv = nng_http_res_copy_data(res, text, len)) != 0) {
+		nng_http_res_free(res);
+		nng_aio_finish(aio, rv);
+		return;
+	}
+	nng_aio_set_output(aio, 0, res);
+	nng_aio_finish(aio, 0);
+}
+
+/* Loop thread: whether a /metrics request may be served. With
+ * auth.metrics_token_required it needs "Authorization: Bearer TOKEN", a
+ * valid token whose principal has admin permission on "*". */
+static int
+metrics_authorized(broker *b, nng_aio *aio)
+{
+	auth_state *st = &b->auth;
+	char who[AUTH_MAX_PRINCIPAL];
+	if (!st->enabled || !st->metrics_token_required)
+		return 1;
+	nng_http_req *req = nng_aio_get_input(aio, 0);
+	const char *h = req != NULL ? nng_http_req_get_header(req, "Authorization") : NULL;
+	const char *token = NULL;
+	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0)
+		token = h + 7;
+	auth_result ar = auth_token_verify(st->secret, st->secret_len, &st->acl,
+	    token, auth_now_us(), who, NULL);
+	if (ar != AUTH_OK) {
+		st->failures++;
+		sl_event(SL_LOG_WARN, "auth_failed",
+		    SL_FIELDS(SL_STR("peer", "http /metrics"),
+		        SL_STR("reason", auth_result_name(ar))),
+		    "metrics: authentication failed: %s", auth_result_name(ar));
+		return 0;
+	}
+	if (!acl_allows(&st->acl, who, ACL_ADMIN, "*")) {
+		st->denied++;
+		sl_event(SL_LOG_WARN, "authz_denied",
+		    SL_FIELDS(SL_STR("principal", who), SL_STR("permission", "admin"),
+		        SL_STR("topic", "*")),
+		    "metrics: principal '%s' lacks admin permission on topic '*'", who);
+		return 0;
+	}
+	return 1;
+}
+
 /* Loop thread: render and answer one request. */
 static void
 serve(broker *b, const http_request *r)
@@ -86,6 +148,12 @@ serve(broker *b, const http_request *r)
 	sluice_err rv;
 	int healthy = 0;
 
+	if (r->kind == HTTP_METRICS && !metrics_authorized(b, r->aio)) {
+		static const char text[] = "sluiced: a bearer token with admin "
+		                           "permission is required\n";
+		reply_401(r->aio, text, sizeof(text) - 1);
+		return;
+	}
 	metrics_buf_init(&mb);
 	if (r->kind == HTTP_METRICS)
 		rv = metrics_render(b, &mb);
@@ -162,14 +230,28 @@ http_start(broker *b)
 		}
 		hs->mu_ready = 1;
 	}
-	if ((rv = nng_url_parse(&u, url)) != 0 || strcmp(u->u_scheme, "http") != 0) {
+	if ((rv = nng_url_parse(&u, url)) != 0 || (strcmp(u->u_scheme, "http") != 0 &&
+	        strcmp(u->u_scheme, "https") != 0)) {
 		fprintf(stderr, "sluiced: --metrics-listen %s: not an http://HOST:PORT "
-		                "address (or \"off\")\n", url);
+		                "or https://HOST:PORT address (or \"off\")\n", url);
 		nng_url_free(u);
 		return -1;
 	}
 	if ((rv = nng_http_server_hold(&hs->server, u)) != 0)
 		goto fail;
+	if (tls_url_is_tls(url)) {
+		nng_tls_config *tls;
+		if (tls_server_config(&b->cfg, &tls) != 0) {
+			nng_http_server_release(hs->server);
+			hs->server = NULL;
+			nng_url_free(u);
+			return -1;
+		}
+		rv = nng_http_server_set_tls(hs->server, tls);
+		nng_tls_config_free(tls); /* the server holds its own reference */
+		if (rv != 0)
+			goto fail;
+	}
 	if ((rv = add_handler(hs, "/metrics", on_metrics)) != 0 ||
 	    (rv = add_handler(hs, "/health", on_health)) != 0 ||
 	    (rv = nng_http_server_start(hs->server)) != 0)

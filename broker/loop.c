@@ -13,7 +13,9 @@
 #include "alloc.h"
 #include "admin.h"
 #include "broker.h"
+#include "limit.h"
 #include "ratelimit.h"
+#include "tls.h"
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/supplemental/util/platform.h>
 #include "log.h"
@@ -52,15 +54,24 @@ peer_name(uint32_t pipe_id, char *buf, size_t n)
 		snprintf(buf, n, "%s", sa.s_ipc.sa_path);
 }
 
+void
+broker_peer_name(uint32_t pipe_id, char *buf, size_t n)
+{
+	peer_name(pipe_id, buf, n);
+}
+
 static void
 on_inbox(void *arg, const inbox_event *ev)
 {
 	broker *b = arg;
 	if (ev->kind == INBOX_PIPE_ADD) {
 		char peer[128];
-		if (sessions_add(&b->sessions, ev->pipe_id) == NULL)
+		session *s = sessions_add(&b->sessions, ev->pipe_id);
+		if (s == NULL)
 			sl_error("pipe %u: out of memory for its session", ev->pipe_id);
 		peer_name(ev->pipe_id, peer, sizeof(peer));
+		if (s != NULL)
+			(void) limit_conn_open(b, s); /* past the limit: closed, logged */
 		sl_event(SL_LOG_INFO, "client_connect",
 		    SL_FIELDS(SL_U64("pipe", ev->pipe_id), SL_STR("peer", peer),
 		        SL_U64("connections", sessions_count(&b->sessions))),
@@ -79,6 +90,7 @@ on_inbox(void *arg, const inbox_event *ev)
 		        SL_STR("reason", reason)),
 		    "pipe %u: disconnected (%s)", ev->pipe_id, reason);
 		sessions_remove(&b->sessions, ev->pipe_id);
+		limit_conn_close(b, ev->pipe_id);
 	}
 }
 
@@ -89,6 +101,72 @@ pipe_is_alive(nng_pipe p)
 	nng_sockaddr sa;
 	int rv = nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa);
 	return rv != NNG_ENOENT && rv != NNG_ECLOSED;
+}
+
+int
+broker_authorize(broker *b, session *s, const reply_to *to, acl_perm p,
+    const char *topic)
+{
+	char detail[384];
+	if (auth_allows(&b->auth, s->principal, p, topic))
+		return 1;
+	b->auth.denied++;
+	snprintf(detail, sizeof(detail), "principal '%s' lacks %s permission on "
+	    "topic '%s'", s->principal, acl_perm_name(p), topic);
+	sl_event(SL_LOG_WARN, "authz_denied",
+	    SL_FIELDS(SL_U64("pipe", s->pipe_id), SL_STR("principal", s->principal),
+	        SL_STR("permission", acl_perm_name(p)), SL_STR("topic", topic)),
+	    "pipe %u: %s", s->pipe_id, detail);
+	reply_error(b, to, SLUICE_EPERM, detail);
+	return 0;
+}
+
+/* The permission a request needs and the topic it names (NULL topic:
+ * nothing to check here, e.g. a consumer not on this connection, which
+ * its handler refuses). */
+static int
+authorize_request(broker *b, session *s, const reply_to *to,
+    const Sluice__Request *req)
+{
+	const char *topic = NULL;
+	acl_perm p = ACL_CONSUME;
+	uint64_t cid = 0;
+	if (!b->auth.enabled)
+		return 1;
+	switch (req->body_case) {
+	case SLUICE__REQUEST__BODY_PUBLISH:
+		p = ACL_PRODUCE;
+		topic = req->publish->topic;
+		break;
+	case SLUICE__REQUEST__BODY_SUBSCRIBE:
+		topic = req->subscribe->topic;
+		break;
+	case SLUICE__REQUEST__BODY_FETCH:
+		cid = req->fetch->consumer_id;
+		break;
+	case SLUICE__REQUEST__BODY_ACK:
+		cid = req->ack->consumer_id;
+		break;
+	case SLUICE__REQUEST__BODY_UNSUBSCRIBE:
+		cid = req->unsubscribe->consumer_id;
+		break;
+	case SLUICE__REQUEST__BODY_ADMIN:
+		p = ACL_ADMIN;
+		/* Broker-wide operations need admin on "*". */
+		topic = req->admin->topic != NULL && req->admin->topic[0] != '\0'
+		    ? req->admin->topic : "*";
+		break;
+	default:
+		return 1;
+	}
+	if (cid != 0 && b->subs != NULL) {
+		consumer *c = subs_consumer(b->subs, cid);
+		if (c != NULL && consumer_owner(c) == s)
+			topic = consumer_topic_name(c);
+	}
+	if (topic == NULL)
+		return 1;
+	return broker_authorize(b, s, to, p, topic);
 }
 
 static void
@@ -109,6 +187,7 @@ route(broker *b, nng_msg *m)
 		    pid, b->cfg.max_outstanding);
 		s->closing = 1;
 		s->close_reason = "too many outstanding requests";
+		limit_count(b, LIMIT_OUTSTANDING);
 		nng_pipe_close(pipe);
 		nng_msg_free(m);
 		return;
@@ -149,6 +228,8 @@ route(broker *b, nng_msg *m)
 		if (!s->hello_done) {
 			reply_error(b, &to, SLUICE_ENOHELLO,
 			    "handshake required: send Hello first");
+			codec_request_free(req);
+		} else if (!authorize_request(b, s, &to, req)) {
 			codec_request_free(req);
 		} else if (req->body_case == SLUICE__REQUEST__BODY_PUBLISH) {
 			handle_publish(b, s, &to, req, len);
@@ -273,6 +354,14 @@ check_lease(session *s, void *arg)
 {
 	broker *b = arg;
 	uint64_t now = broker_now_ms(b);
+	if (s->close_at_ms != 0 && now >= s->close_at_ms) {
+		/* Authentication failed: its error reply has had time to leave. */
+		nng_pipe p = NNG_PIPE_INITIALIZER;
+		p.id = s->pipe_id;
+		s->close_at_ms = 0;
+		nng_pipe_close(p);
+		return;
+	}
 	if (s->nconsumers == 0 || s->closing ||
 	    now - s->last_request_ms < b->cfg.consumer_lease_ms)
 		return;
@@ -293,6 +382,7 @@ on_watchdog_timer(uv_timer_t *h)
 	subs_watchdog(b->subs, broker_now_ms(b));
 	tlog_tick_rates(b->log, broker_now_ms(b));
 	sessions_foreach(&b->sessions, check_lease, b);
+	limit_check_timeouts(b);
 	if (b->held != NULL)
 		commit_retry_held(b);
 }
@@ -343,6 +433,7 @@ broker_stop_if_drained(broker *b)
 	ratelimit_publish_stop(b);
 	uv_close((uv_handle_t *) &b->sigint, NULL);
 	uv_close((uv_handle_t *) &b->sigterm, NULL);
+	uv_close((uv_handle_t *) &b->sighup, NULL);
 	/* Give the last acks a moment to leave before the pipes close. */
 	nng_msleep(100);
 	/* Pipe events fire during nng_close: keep the inbox open until then. */
@@ -372,6 +463,45 @@ on_signal(uv_signal_t *h, int signum)
 	broker_stop_if_drained(b);
 }
 
+/* SIGHUP: re-reads the config file's auth: and acl: (the secret file it
+ * names, or the current one) and swaps them in; connections stay open
+ * and their next request is checked against the new ACL. */
+static void
+on_sighup(uv_signal_t *h, int signum)
+{
+	broker *b = h->data;
+	broker_config t;
+	uint8_t *secret = NULL;
+	size_t len = 0;
+	char why[512];
+	(void) signum;
+	if (b->cfg.config_file == NULL) {
+		sl_warn("SIGHUP: no --config file to reload");
+		return;
+	}
+	config_defaults(&t);
+	if (config_file_load(&t, b->cfg.config_file) != 0) {
+		sl_error("SIGHUP: %s is not valid (see above); keeping the current "
+		         "auth and acl", b->cfg.config_file);
+		config_fini(&t);
+		return;
+	}
+	if (t.auth_secret_file != NULL &&
+	    auth_secret_load(t.auth_secret_file, &secret, &len, why, sizeof(why)) != 0) {
+		sl_error("SIGHUP: %s; keeping the current auth and acl", why);
+		config_fini(&t);
+		return;
+	}
+	size_t n = t.acl.n;
+	auth_replace(&b->auth, secret, len, &t.acl);
+	b->auth.metrics_token_required = t.metrics_token_required;
+	config_fini(&t);
+	sl_event(SL_LOG_INFO, "auth_reloaded",
+	    SL_FIELDS(SL_STR("file", b->cfg.config_file), SL_U64("principals", n)),
+	    "SIGHUP: reloaded auth and acl from %s (%zu principals)",
+	    b->cfg.config_file, n);
+}
+
 static int
 open_socket(broker *b)
 {
@@ -390,7 +520,9 @@ open_socket(broker *b)
 		fprintf(stderr, "sluiced: cannot open the nng socket: %s\n", nng_strerror(rv));
 		return -1;
 	}
-	if ((rv = nng_listen(b->sock, b->cfg.listen_url, &b->listener, 0)) != 0) {
+	/* Created, then started: a TLS listener needs its configuration first. */
+	if ((rv = tls_listener_create(&b->listener, b->sock, &b->cfg)) != 0 ||
+	    (rv = nng_listener_start(b->listener, 0)) != 0) {
 		fprintf(stderr, "sluiced: cannot listen on %s: %s\n",
 		    b->cfg.listen_url, nng_strerror(rv));
 		nng_close(b->sock);
@@ -403,6 +535,11 @@ open_socket(broker *b)
 		return -1;
 	}
 	b->recv_poll.data = b;
+	if (tls_url_is_tls(b->cfg.listen_url))
+		sl_info("TLS on %s: certificate %s%s%s", b->cfg.listen_url,
+		    b->cfg.tls_cert, b->cfg.tls_client_ca != NULL
+		        ? "; clients must present a certificate signed by " : "",
+		    b->cfg.tls_client_ca != NULL ? b->cfg.tls_client_ca : "");
 	return 0;
 }
 
@@ -442,6 +579,9 @@ start_handles(broker *b)
 	b->sigint.data = b->sigterm.data = b;
 	uv_signal_start(&b->sigint, on_signal, SIGINT);
 	uv_signal_start(&b->sigterm, on_signal, SIGTERM);
+	uv_signal_init(&b->loop, &b->sighup);
+	b->sighup.data = b;
+	uv_signal_start(&b->sighup, on_sighup, SIGHUP);
 	status_start(b);
 	broker_read_resume(b);
 }
@@ -516,9 +656,19 @@ broker_run(const broker_config *cfg)
 {
 	static broker b; /* one per process; zeroed */
 	sluice_err rv;
+	char why[512];
 	b.cfg = *cfg;
 	sl_log_set_level(cfg->log_level);
 	sl_log_set_format(cfg->log_format);
+	if (auth_init(&b.auth, cfg->auth_enabled, cfg->metrics_token_required,
+	        cfg->auth_secret_file, &cfg->acl, why, sizeof(why)) != 0) {
+		fprintf(stderr, "sluiced: auth: %s\n", why);
+		return 1;
+	}
+	/* The live ACL is b.auth's; the copy in b.cfg is the caller's. */
+	memset(&b.cfg.acl, 0, sizeof(b.cfg.acl));
+	if (cfg->auth_enabled)
+		sl_info("authentication on: %zu principals in the acl", b.auth.acl.n);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (uv_loop_init(&b.loop) != 0) {
@@ -553,6 +703,7 @@ broker_run(const broker_config *cfg)
 	}
 	if ((rv = tlog_batch_alloc(b.log, &b.batch)) != SLUICE_OK ||
 	    (rv = sessions_init(&b.sessions)) != SLUICE_OK ||
+	    (rv = limit_init(&b)) != SLUICE_OK ||
 	    inbox_init(&b.inbox, &b.loop, on_inbox, &b) != 0) {
 		fprintf(stderr, "sluiced: out of memory\n");
 		return 1;
@@ -580,9 +731,19 @@ out:
 	producers_fini(&b);
 	ratelimit_publish_fini(&b);
 	sessions_fini(&b.sessions);
+	limit_fini(&b);
 	tlog_batch_free(b.batch);
 	tlog_close(b.log);
+	auth_fini(&b.auth);
 	if (uv_loop_close(&b.loop) != 0)
 		sl_warn("event loop closed with handles still open");
 	return b.exit_code;
+}
+
+/* route() for tests/fuzz: feeds one request frame through the broker's
+ * request path without a socket. Loop thread only. */
+void
+broker_route(broker *b, nng_msg *m)
+{
+	route(b, m);
 }

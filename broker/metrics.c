@@ -17,6 +17,7 @@
 
 #include "alloc.h"
 #include "broker.h"
+#include "limit.h"
 #include "ratelimit.h"
 #include "status.h"
 
@@ -26,7 +27,8 @@ enum {
 	F_CONNECTIONS_TOTAL, F_TOPICS, F_SUBSCRIPTIONS, F_CONSUMERS,
 	F_STORAGE_WRITABLE, F_WRITE_STOPPED, F_STALL, F_DELAYED_RATE, F_DISK,
 	F_RSS, F_H_PERSIST, F_H_DELIVER, F_H_ACK,
-	F_PUB_RATE_LIMITED, F_BREAKER_OPENS,
+	F_PUB_RATE_LIMITED, F_BREAKER_OPENS, F_LIMIT_REJECTIONS,
+	F_AUTH_FAILURES, F_AUTHZ_DENIED,
 	F_T_PUBLISHED, F_T_PUBLISHED_BYTES, F_T_HEAD, F_T_FIRST, F_T_STORED,
 	F_T_RATE_LIMITED,
 	F_S_BACKLOG, F_S_BACKLOG_BYTES, F_S_QUEUE, F_S_UNACKED, F_S_OLDEST,
@@ -80,6 +82,12 @@ static const struct {
 	    "Publishes whose ack a topic's publish rate limit delayed, all topics." },
 	[F_BREAKER_OPENS] = { "sluice_consumer_breaker_opens_total", "counter",
 	    "Times a consumer's circuit breaker opened, all subscriptions." },
+	[F_LIMIT_REJECTIONS] = { "sluice_limit_rejections_total", "counter",
+	    "Requests refused and connections closed by a limit against abuse, per limit." },
+	[F_AUTH_FAILURES] = { "sluice_auth_failures_total", "counter",
+	    "Hellos refused with SLUICE_EAUTH, and /metrics requests refused 401." },
+	[F_AUTHZ_DENIED] = { "sluice_authz_denied_total", "counter",
+	    "Requests refused with SLUICE_EPERM by the ACL." },
 	[F_T_PUBLISHED] = { "sluice_topic_published_messages_total", "counter",
 	    "Messages published to the topic since start." },
 	[F_T_PUBLISHED_BYTES] = { "sluice_topic_published_bytes_total", "counter",
@@ -461,6 +469,12 @@ broker_wide(walk *w, uint64_t consumers)
 	sample_u64(&f[F_PUB_RATE_LIMITED], F_PUB_RATE_LIMITED, NULL, 0, b->pub_rate_limited);
 	sample_u64(&f[F_BREAKER_OPENS], F_BREAKER_OPENS, NULL, 0,
 	    b->subs != NULL ? subs_breaker_opens_total(b->subs) : 0);
+	for (int k = 0; k < LIMIT_COUNT; k++)
+		sample_u64(&f[F_LIMIT_REJECTIONS], F_LIMIT_REJECTIONS,
+		    &(label) { "limit", limit_name((limit_kind) k) }, 1,
+		    limit_rejections(b, (limit_kind) k));
+	sample_u64(&f[F_AUTH_FAILURES], F_AUTH_FAILURES, NULL, 0, b->auth.failures);
+	sample_u64(&f[F_AUTHZ_DENIED], F_AUTHZ_DENIED, NULL, 0, b->auth.denied);
 
 	subs_latency lat = { 0 };
 	if (b->subs != NULL)

@@ -21,6 +21,9 @@ typedef struct session {
 	const char *close_reason; /* static text, set when we close it (lease
 	                          * expired, ...); NULL: the peer closed */
 	uint64_t last_request_ms; /* loop time of its last request: the lease */
+	char principal[128];   /* authenticated in Hello; "" when auth is off */
+	uint64_t close_at_ms;  /* loop time to close it (auth failed: after
+	                        * its error reply left); 0: none */
 	uint64_t *consumers;   /* ids of its consumers */
 	size_t nconsumers, cap_consumers;
 } session;

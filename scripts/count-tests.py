@@ -2,7 +2,9 @@
 """Totals Criterion test cases from meson's test logs of the given build
 dirs and prints "N passed, N failed". A test program that ended without a
 Criterion synthesis line (crash, timeout, missing build) counts as one
-failure. Exits 1 when anything failed or nothing ran."""
+failure. "--fuzz DIR" counts the fuzz run of scripts/test-all.sh as one
+test: passed when DIR/fuzz.status holds 0. Exits 1 when anything failed or
+nothing ran."""
 import json
 import os
 import re
@@ -10,7 +12,24 @@ import sys
 
 SYNTH = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)")
 passed = failed = 0
-for d in sys.argv[1:]:
+args = sys.argv[1:]
+fuzz_dirs = []
+while "--fuzz" in args:
+    i = args.index("--fuzz")
+    fuzz_dirs += args[i + 1:i + 2]
+    del args[i:i + 2]
+for d in fuzz_dirs:
+    try:
+        with open(os.path.join(d, "fuzz.status")) as f:
+            ok = f.read().strip() == "0"
+    except OSError:
+        print(f"{d}: no fuzz result", file=sys.stderr)
+        ok = False
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+for d in args:
     log = os.path.join(d, "meson-logs", "testlog.json")
     if not os.path.exists(log):
         print(f"{d}: no test log", file=sys.stderr)

@@ -3,7 +3,8 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config meson ninja-build cmake protobuf-c-compiler
       libprotobuf-c-dev libnng-dev librocksdb-dev libuv1-dev libcriterion-dev
-      libyaml-dev
+      libyaml-dev libmbedtls-dev
+      clang libclang-rt-14-dev
       python3)
 missing=()
 for p in "${pkgs[@]}"; do

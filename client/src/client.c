@@ -12,6 +12,8 @@
  * the start of a send or receive. nng completes aios on its task threads,
  * never inside nng_ctx_send/recv or nng_aio_abort, which makes that safe.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -19,6 +21,7 @@
 #include "log.h"
 
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 
 /* The broker closes connections with more than its max_outstanding
  * requests; we stay at half of it, and at most this many. */
@@ -346,11 +349,13 @@ roundtrip(sluice_client *c, nng_msg *m, Sluice__Reply **out)
 
 /* The handshake: our version and name out, the broker's limits back. */
 static sluice_err
-hello(sluice_client *c)
+hello(sluice_client *c, const char *token)
 {
 	Sluice__Hello h = SLUICE__HELLO__INIT;
 	h.protocol_version = SLUICE_PROTOCOL_VERSION;
 	h.client_name = c->name;
+	if (token != NULL)
+		h.token = (char *) token;
 	Sluice__Request rq = SLUICE__REQUEST__INIT;
 	rq.request_id = client_next_id(c);
 	rq.body_case = SLUICE__REQUEST__BODY_HELLO;
@@ -410,6 +415,166 @@ slots_open(sluice_client *c)
 	return SLUICE_OK;
 }
 
+/* ---- dialing, with TLS for tls+tcp:// URLs ----------------------------- */
+
+/* PEM files are small; anything larger is surely the wrong file. */
+#define PEM_MAX_BYTES (1u << 20)
+
+/* The whole file NUL-terminated (nng takes PEM as a C string), or NULL
+ * after logging why. what names the option in the message. */
+static char *
+read_pem(const char *path, const char *what)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0;
+	if (f == NULL) {
+		sl_warn("sluice: TLS %s %s: cannot open: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	if ((buf = sl_alloc(PEM_MAX_BYTES + 1)) != NULL) {
+		n = fread(buf, 1, PEM_MAX_BYTES + 1, f);
+		if (n == 0 || n > PEM_MAX_BYTES) {
+			sl_warn("sluice: TLS %s %s: %s", what, path,
+			    n == 0 ? "empty or unreadable" : "larger than 1 MiB");
+			sl_free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Builds the client configuration of o for host (the URL's). With a CA
+ * the broker must present a certificate it signed for the server name:
+ * the name is always set then, as nng skips the name check without one.
+ * Errors: SLUICE_EINVAL (a file unreadable or not PEM, logged),
+ * SLUICE_ENOMEM.
+ */
+static sluice_err
+tls_client_config(const sluice_opts *o, const char *host, nng_tls_config **out)
+{
+	nng_tls_config *cfg = NULL;
+	char *ca = NULL, *cert = NULL, *key = NULL;
+	const char *name = o->tls_server_name != NULL ? o->tls_server_name : host;
+	sluice_err rv = SLUICE_EINVAL;
+	int nrv;
+
+	if ((nrv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) != 0)
+		return sl_err_from_nng(nrv);
+	if (o->tls_ca != NULL) {
+		if ((ca = read_pem(o->tls_ca, "CA file")) == NULL)
+			goto out;
+		if ((nrv = nng_tls_config_ca_chain(cfg, ca, NULL)) != 0) {
+			sl_warn("sluice: TLS CA file %s: not a PEM certificate (%s)",
+			    o->tls_ca, nng_strerror(nrv));
+			goto out;
+		}
+		nrv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED);
+	} else {
+		sl_warn("sluice: TLS without a CA file: the broker's certificate "
+		        "is not verified");
+		nrv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_NONE);
+	}
+	if (nrv == 0 && name != NULL && *name != '\0')
+		nrv = nng_tls_config_server_name(cfg, name);
+	if (nrv != 0) {
+		rv = sl_err_from_nng(nrv);
+		goto out;
+	}
+	if (o->tls_cert != NULL) {
+		if ((cert = read_pem(o->tls_cert, "certificate")) == NULL ||
+		    (key = read_pem(o->tls_key, "key")) == NULL)
+			goto out;
+		if ((nrv = nng_tls_config_own_cert(cfg, cert, key, NULL)) != 0) {
+			sl_warn("sluice: TLS certificate %s / key %s: not a PEM "
+			        "certificate and its unencrypted key (%s)",
+			    o->tls_cert, o->tls_key, nng_strerror(nrv));
+			goto out;
+		}
+	}
+	*out = cfg;
+	cfg = NULL;
+	rv = SLUICE_OK;
+out:
+	if (cfg != NULL)
+		nng_tls_config_free(cfg);
+	sl_free(ca);
+	sl_free(cert);
+	sl_free(key);
+	return rv;
+}
+
+/* Explains a failed dial; returns what sluice_client_open reports. */
+static sluice_err
+dial_error(const sluice_opts *o, const char *name, int tls, int nrv)
+{
+	sl_debug("sluice: dial %s: %s", o->url, nng_strerror(nrv));
+	if (tls && (nrv == NNG_ECRYPTO || nrv == NNG_EPEERAUTH)) {
+		sl_warn("sluice: TLS handshake with %s failed: the broker's "
+		        "certificate is not signed by the CA%s%s, is not for the "
+		        "name '%s', or it does not speak TLS%s%s (%s)",
+		    o->url, o->tls_ca != NULL ? " " : "",
+		    o->tls_ca != NULL ? o->tls_ca : "", name != NULL ? name : "",
+		    o->tls_cert != NULL ? "; or it refused our certificate " : "",
+		    o->tls_cert != NULL ? o->tls_cert : "", nng_strerror(nrv));
+		return SLUICE_ETRANSPORT;
+	}
+	if (tls && (nrv == NNG_ECONNSHUT || nrv == NNG_ECONNRESET ||
+	               nrv == NNG_ECLOSED)) {
+		sl_warn("sluice: %s closed the connection during the TLS handshake: "
+		        "does it require a client certificate (mutual TLS)%s?",
+		    o->url, o->tls_cert != NULL ? " signed by another CA" : "");
+		return SLUICE_ETRANSPORT;
+	}
+	if (!tls && (nrv == NNG_ECONNSHUT || nrv == NNG_ECONNRESET))
+		sl_warn("sluice: %s closed the connection at once: does the broker "
+		        "require TLS (a tls+tcp:// URL)?", o->url);
+	return sl_err_from_nng(nrv);
+}
+
+/*
+ * Dials o->url synchronously, so a broker that is not there (or a TLS
+ * handshake that fails) is an error now, not a silent redial. nng bounds
+ * the connection's negotiation (TLS handshake included) to 10 s.
+ */
+static sluice_err
+dial(sluice_client *c, const sluice_opts *o)
+{
+	nng_dialer d;
+	nng_url *u = NULL;
+	nng_tls_config *cfg = NULL;
+	int tls = strncmp(o->url, "tls+", 4) == 0, nrv;
+	const char *name = o->tls_server_name;
+	sluice_err rv;
+
+	if ((nrv = nng_dialer_create(&d, c->sock, o->url)) != 0)
+		return dial_error(o, NULL, 0, nrv);
+	if (tls) {
+		if ((nrv = nng_url_parse(&u, o->url)) != 0)
+			return sl_err_from_nng(nrv);
+		if (name == NULL)
+			name = u->u_hostname;
+		rv = tls_client_config(o, u->u_hostname, &cfg);
+		if (rv == SLUICE_OK) {
+			/* The dialer holds its own reference. */
+			rv = sl_err_from_nng(nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg));
+			nng_tls_config_free(cfg);
+		}
+		if (rv != SLUICE_OK) {
+			nng_url_free(u);
+			return rv;
+		}
+	}
+	nrv = nng_dialer_start(d, 0);
+	rv = nrv != 0 ? dial_error(o, name, tls, nrv) : SLUICE_OK;
+	nng_url_free(u);
+	return rv;
+}
+
 static sluice_err
 sock_open(sluice_client *c, const sluice_opts *o)
 {
@@ -428,13 +593,7 @@ sock_open(sluice_client *c, const sluice_opts *o)
 	    (nrv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_cb, c)) !=
 	        0)
 		return sl_err_from_nng(nrv);
-	/* Synchronous: a broker that is not there is an error now. */
-	if ((nrv = nng_dial(c->sock, o->url, NULL, 0)) != 0) {
-		sluice_err rv = sl_err_from_nng(nrv);
-		sl_debug("sluice: dial %s: %s", o->url, nng_strerror(nrv));
-		return rv;
-	}
-	return SLUICE_OK;
+	return dial(c, o);
 }
 
 static void
@@ -481,7 +640,7 @@ sluice_client_open(sluice_client **out, const sluice_opts *opts)
 		goto fail;
 	if ((rv = sock_open(c, opts)) != SLUICE_OK)
 		goto fail;
-	if ((rv = hello(c)) != SLUICE_OK)
+	if ((rv = hello(c, opts->token)) != SLUICE_OK)
 		goto fail;
 	if ((rv = slots_open(c)) != SLUICE_OK)
 		goto fail;

@@ -21,6 +21,13 @@ struct sluice_opts {
 	char *name;             /* owned, never NULL; sent in Hello */
 	int   connect_timeout_ms; /* > 0: bounds the Hello exchange */
 	int   request_timeout_ms; /* > 0: bounds each send and each reply */
+	/* TLS, used only for tls+tcp:// URLs. Owned; NULL: not set. */
+	char *tls_ca;           /* PEM CA file: verify the broker (REQUIRED) */
+	char *tls_cert;         /* PEM client certificate; set with tls_key */
+	char *tls_key;          /* PEM private key of tls_cert, unencrypted */
+	char *tls_server_name;  /* checked against the broker's certificate;
+	                         * NULL: the URL's host */
+	char *token;            /* owned; NULL: none; sent in Hello */
 };
 
 /* Producer options; sluice_producer_open copies them. */

@@ -33,6 +33,11 @@ sl_err_from_nng(int nng_rv)
 		return SLUICE_EPROTO;
 	case NNG_EMSGSIZE:
 		return SLUICE_ETOOBIG;
+	/* TLS: a certificate not trusted, not for the server name, or a
+	 * broken handshake. client.c logs which, as it knows the options. */
+	case NNG_ECRYPTO:
+	case NNG_EPEERAUTH:
+		return SLUICE_ETRANSPORT;
 	default:
 		return SLUICE_ETRANSPORT;
 	}

@@ -46,6 +46,11 @@ sluice_opts_free(sluice_opts *o)
 		return;
 	sl_free(o->url);
 	sl_free(o->name);
+	sl_free(o->token);
+	sl_free(o->tls_ca);
+	sl_free(o->tls_cert);
+	sl_free(o->tls_key);
+	sl_free(o->tls_server_name);
 	sl_free(o);
 }
 
@@ -77,6 +82,68 @@ sluice_opts_set_name(sluice_opts *o, const char *name)
 	if (o == NULL)
 		return SLUICE_EINVAL;
 	return set_string(&o->name, name);
+}
+
+sluice_err
+sluice_opts_set_token(sluice_opts *o, const char *token)
+{
+	if (o == NULL)
+		return SLUICE_EINVAL;
+	if (token == NULL || *token == '\0') {
+		sl_free(o->token);
+		o->token = NULL;
+		return SLUICE_OK;
+	}
+	return set_string(&o->token, token);
+}
+
+/* Like set_string, but NULL or "" clears the slot. */
+static sluice_err
+set_or_clear(char **slot, const char *s)
+{
+	if (s == NULL || *s == '\0') {
+		sl_free(*slot);
+		*slot = NULL;
+		return SLUICE_OK;
+	}
+	return set_string(slot, s);
+}
+
+sluice_err
+sluice_opts_set_tls_ca(sluice_opts *o, const char *ca_file)
+{
+	if (o == NULL)
+		return SLUICE_EINVAL;
+	return set_or_clear(&o->tls_ca, ca_file);
+}
+
+sluice_err
+sluice_opts_set_tls_cert(sluice_opts *o, const char *cert_file, const char *key_file)
+{
+	int has_cert = cert_file != NULL && *cert_file != '\0';
+	int has_key = key_file != NULL && *key_file != '\0';
+	if (o == NULL || has_cert != has_key)
+		return SLUICE_EINVAL;
+	char *cert = has_cert ? sl_strdup(cert_file) : NULL;
+	char *key = has_key ? sl_strdup(key_file) : NULL;
+	if (has_cert && (cert == NULL || key == NULL)) {
+		sl_free(cert);
+		sl_free(key);
+		return SLUICE_ENOMEM;
+	}
+	sl_free(o->tls_cert);
+	sl_free(o->tls_key);
+	o->tls_cert = cert;
+	o->tls_key = key;
+	return SLUICE_OK;
+}
+
+sluice_err
+sluice_opts_set_tls_server_name(sluice_opts *o, const char *name)
+{
+	if (o == NULL)
+		return SLUICE_EINVAL;
+	return set_or_clear(&o->tls_server_name, name);
 }
 
 sluice_err

@@ -508,6 +508,12 @@ consumer_owner(const consumer *c)
 	return c->owner;
 }
 
+const char *
+consumer_topic_name(const consumer *c)
+{
+	return tlog_topic_name(c->sub->topic);
+}
+
 uint32_t
 consumer_window(const consumer *c)
 {

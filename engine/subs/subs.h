@@ -102,6 +102,8 @@ sluice_err subs_detach(subs *s, consumer *c, int delete_sub);
 consumer  *subs_consumer(subs *s, uint64_t id);
 uint64_t   consumer_id(const consumer *c);
 void      *consumer_owner(const consumer *c);
+/* The name of the topic the consumer's subscription reads (authz). */
+const char *consumer_topic_name(const consumer *c);
 uint32_t   consumer_window(const consumer *c);
 int        consumer_is_active(const consumer *c);
 

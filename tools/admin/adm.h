@@ -14,6 +14,7 @@
 #include "sluice.pb-c.h"
 #include "sluice/admin.h"
 #include "sluice/sluice.h"
+#include "../tls_opts.h"
 
 /* Exit statuses, documented in --help and docs/admin.md. */
 #define ADM_EXIT_OK 0
@@ -29,6 +30,8 @@ typedef struct {
 	const char *url;        /* --url, default SLUICE_DEFAULT_URL */
 	int         json;       /* --json */
 	int         timeout_ms; /* --timeout-ms, > 0 */
+	const char *token;      /* --token, else $SLUICE_TOKEN; NULL: none */
+	tool_tls    tls;        /* --tls-ca, --tls-cert, --tls-key, --tls-server-name */
 } adm_common;
 
 typedef struct adm_cmd adm_cmd;
@@ -52,6 +55,7 @@ extern const adm_cmd adm_topics_cmds[];
 extern const adm_cmd adm_subs_cmds[];
 extern const adm_cmd adm_consumers_cmds[];
 extern const adm_cmd adm_parked_cmds[];
+extern const adm_cmd adm_token_cmds[];
 
 /* A command's own option: --name, with a value or a flag (value "1"). */
 typedef struct {

@@ -17,7 +17,7 @@
 #define OPT_BASE 1000
 #define MAX_OPTS 32
 
-enum { OPT_URL = 'u', OPT_HELP = 'h', OPT_JSON = 500, OPT_TIMEOUT };
+enum { OPT_URL = 'u', OPT_HELP = 'h', OPT_JSON = 500, OPT_TIMEOUT, OPT_TOKEN };
 
 static void
 help(const adm_cmd *cmd)
@@ -32,6 +32,8 @@ help(const adm_cmd *cmd)
 	       "too\n"
 	       "      --timeout-ms MS  bound on connecting and on the request "
 	       "(default %d)\n"
+	       "      --token T        bearer token (default $SLUICE_TOKEN)\n"
+	       TOOL_TLS_HELP
 	       "  -h, --help           this text\n"
 	       "\n"
 	       "Exit status: 0 success, 1 the operation failed (the broker "
@@ -92,11 +94,14 @@ int
 adm_args(const adm_cmd *cmd, int argc, char **argv, const adm_opt *opts,
     adm_common *co, const char **ops, int min, int max, int *nops)
 {
-	struct option lo[MAX_OPTS + 5];
+	static const struct option tls_lo[] = { TOOL_TLS_LONGOPTS };
+	struct option lo[MAX_OPTS + 6 + 4];
 	int n = 0;
 	co->url = SLUICE_DEFAULT_URL;
 	co->timeout_ms = ADM_DEFAULT_TIMEOUT_MS;
+	co->tls = (tool_tls) { NULL, NULL, NULL, NULL };
 	co->json = wants_json(argc, argv);
+	co->token = getenv("SLUICE_TOKEN");
 	for (; opts != NULL && opts[n].name != NULL && n < MAX_OPTS; n++)
 		lo[n] = (struct option) { opts[n].name,
 			opts[n].has_arg ? required_argument : no_argument, NULL,
@@ -105,7 +110,10 @@ adm_args(const adm_cmd *cmd, int argc, char **argv, const adm_opt *opts,
 	lo[n++] = (struct option) { "json", no_argument, NULL, OPT_JSON };
 	lo[n++] = (struct option) { "timeout-ms", required_argument, NULL,
 		OPT_TIMEOUT };
+	lo[n++] = (struct option) { "token", required_argument, NULL, OPT_TOKEN };
 	lo[n++] = (struct option) { "help", no_argument, NULL, OPT_HELP };
+	for (size_t i = 0; i < sizeof(tls_lo) / sizeof(tls_lo[0]); i++)
+		lo[n++] = tls_lo[i];
 	lo[n] = (struct option) { NULL, 0, NULL, 0 };
 
 	uint64_t v;
@@ -124,6 +132,9 @@ adm_args(const adm_cmd *cmd, int argc, char **argv, const adm_opt *opts,
 		case OPT_JSON:
 			co->json = 1;
 			break;
+		case OPT_TOKEN:
+			co->token = optarg;
+			break;
 		case OPT_TIMEOUT:
 			if (units_parse_u64(optarg, &v) != 0 || v == 0 ||
 			    v > 3600000)
@@ -138,10 +149,14 @@ adm_args(const adm_cmd *cmd, int argc, char **argv, const adm_opt *opts,
 			return adm_usage(cmd, co, "option '%s' needs a value",
 			    argv[optind - 1]);
 		default:
+			if (tool_tls_opt(&co->tls, c, optarg))
+				break;
 			return adm_usage(cmd, co, "unknown option '%s'",
 			    argv[optind - 1]);
 		}
 	}
+	if ((co->tls.cert == NULL) != (co->tls.key == NULL))
+		return adm_usage(cmd, co, "--tls-cert and --tls-key go together");
 	int k = argc - optind;
 	if (k < min)
 		return adm_usage(cmd, co, "missing operand (usage: %s %s %s)",

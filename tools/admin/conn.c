@@ -65,6 +65,10 @@ connect_to(const adm_common *co, sluice_client **out)
 	if (rv == SLUICE_OK)
 		rv = sluice_opts_set_name(o, "sluice-admin");
 	if (rv == SLUICE_OK)
+		rv = tool_tls_apply(&co->tls, o);
+	if (rv == SLUICE_OK)
+		rv = sluice_opts_set_token(o, co->token);
+	if (rv == SLUICE_OK)
 		rv = sluice_opts_set_connect_timeout(o, co->timeout_ms);
 	if (rv == SLUICE_OK)
 		rv = sluice_opts_set_request_timeout(o, co->timeout_ms);
@@ -83,8 +87,9 @@ adm_call(const adm_common *co, const char *what, const Sluice__Admin *rq,
 	if (rv == SLUICE_EINVAL) {
 		/* The only argument open checks is the URL: a usage error. */
 		char bad[300];
-		snprintf(bad, sizeof(bad), "bad --url '%s' (e.g. %s)", co->url,
-		    SLUICE_DEFAULT_URL);
+		snprintf(bad, sizeof(bad), "bad --url '%s' (e.g. %s)%s", co->url,
+		    SLUICE_DEFAULT_URL, co->tls.ca != NULL || co->tls.cert != NULL
+		        ? ", or a --tls-* file that cannot be used" : "");
 		adm_fail(co, what, rv, bad, 0);
 		return ADM_EXIT_USAGE;
 	}

@@ -27,6 +27,7 @@ static const struct {
 	    adm_consumers_cmds },
 	{ "parked", "messages a subscription set aside: list, replay, drop",
 	    adm_parked_cmds },
+	{ "token", "bearer tokens signed by the broker", adm_token_cmds },
 };
 
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))

@@ -17,15 +17,20 @@
 const char bench_common_help[] =
     "common options:\n"
     "  -u, --url URL          broker address (default " SLUICE_DEFAULT_URL ")\n"
+    "      --token T          bearer token (default $SLUICE_TOKEN)\n"
     "      --json             print one JSON object with every figure\n"
     "      --broker-pid PID   also report the broker's CPU time (from\n"
     "                         /proc/PID/stat, over the timed part) and RSS\n"
     "      --timeout SEC      fail after SEC seconds without progress (60)\n"
+    TOOL_TLS_HELP
     "  -h, --help             this text\n"
     "\n"
     "Exit status: 0 success, 1 failure (message on stderr), 2 usage error.\n"
     "A progress line is written to stderr only when it is a terminal.\n"
     "JSON fields are listed in docs/PERFORMANCE.md.\n";
+
+/* --tls-*: for every connection of the run. */
+static tool_tls bench_tls;
 
 uint64_t
 bench_now_ns(void)
@@ -97,6 +102,9 @@ bench_fail(const char *what, sluice_err rv)
 	    sluice_err_name(rv));
 }
 
+/* --token, else $SLUICE_TOKEN (the bearer token sent in Hello). */
+static const char *bench_token;
+
 sluice_err
 bench_client_open(sluice_client **out, const char *url, const char *name)
 {
@@ -104,7 +112,10 @@ bench_client_open(sluice_client **out, const char *url, const char *name)
 	sluice_err rv;
 	if ((rv = sluice_opts_alloc(&o)) == SLUICE_OK &&
 	    (rv = sluice_opts_set_url(o, url)) == SLUICE_OK &&
-	    (rv = sluice_opts_set_name(o, name)) == SLUICE_OK)
+	    (rv = sluice_opts_set_name(o, name)) == SLUICE_OK &&
+	    (rv = sluice_opts_set_token(o, bench_token ? bench_token
+	                                               : getenv("SLUICE_TOKEN"))) == SLUICE_OK &&
+	    (rv = tool_tls_apply(&bench_tls, o)) == SLUICE_OK)
 		rv = sluice_client_open(out, o);
 	sluice_opts_free(o);
 	if (rv != SLUICE_OK) {
@@ -144,8 +155,11 @@ bench_common_opt(bench_common *c, int opt, const char *arg)
 		if (bench_parse_double("--timeout", arg, 0.1, 86400, &c->timeout_s) != 0)
 			return -1;
 		return 1;
+	case 950: /* --token */
+		bench_token = arg;
+		return 1;
 	default:
-		return 0;
+		return tool_tls_opt(&bench_tls, opt, arg);
 	}
 }
 
@@ -155,6 +169,10 @@ bench_check_operands(const char *mode, int argc, char **argv, int optind,
 {
 	if (optind < argc) {
 		fprintf(stderr, "sluice-bench %s: unexpected argument '%s'\n", mode, argv[optind]);
+		return EXIT_USAGE;
+	}
+	if ((bench_tls.cert == NULL) != (bench_tls.key == NULL)) {
+		fprintf(stderr, "sluice-bench %s: --tls-cert and --tls-key go together\n", mode);
 		return EXIT_USAGE;
 	}
 	if (topic != NULL && !sluice_topic_name_is_valid(topic)) {

@@ -16,6 +16,7 @@
 #include <sluice/sluice.h>
 
 #include "histogram.h"
+#include "../tls_opts.h"
 
 #define EXIT_USAGE 2
 
@@ -194,7 +195,8 @@ int bench_fanout(int argc, char **argv);
 	    { "json", no_argument, NULL, 'j' },                             \
 	    { "broker-pid", required_argument, NULL, 'B' },                 \
 	    { "timeout", required_argument, NULL, 'T' },                    \
-	    { "help", no_argument, NULL, 'h' }
+	    { "help", no_argument, NULL, 'h' },                             \
+	    { "token", required_argument, NULL, 950 }, TOOL_TLS_LONGOPTS
 void bench_common_init(bench_common *c);
 int bench_common_opt(bench_common *c, int opt, const char *arg);
 /* After getopt: no operands left and a valid --topic (or none). Returns 0,

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../tls_opts.h"
 #include "units.h"
 
 /* How often the receive loop looks at the signal flag, ms. */
@@ -46,6 +47,7 @@ typedef struct {
 	const char     *nack_reason;   /* --nack-reason, may be NULL */
 	int             nack_opts;  /* --nack-delay or --nack-reason given */
 	sluice_failure_policy policy; /* a new subscription's, as given */
+	tool_tls        tls;        /* --tls-* */
 } consume_args;
 
 static volatile sig_atomic_t stop_signal;
@@ -91,6 +93,8 @@ help(FILE *f)
 	    "      --priority N        failover priority (highest is active)\n"
 	    "      --name NAME         consumer name shown to operators\n"
 	    "  -u, --url URL           broker address (default %s)\n"
+	    "      --token T           bearer token (default $SLUICE_TOKEN)\n"
+	    TOOL_TLS_HELP
 	    "  -h, --help              this text\n"
 	    "\n"
 	    "failing on purpose (reliable only; to test failure policies):\n"
@@ -170,6 +174,9 @@ check(consume_args *a)
 		    "--backoff-max is below --backoff-base");
 	return -1;
 }
+
+/* --token, else $SLUICE_TOKEN (the bearer token sent in Hello). */
+static const char *consume_token;
 
 enum { OPT_NONREL = 256, OPT_FROM, OPT_TIMEOUT, OPT_JSON, OPT_PRIO, OPT_NAME,
 	OPT_NACK, OPT_NACK_RATE, OPT_SEED, OPT_NACK_DELAY, OPT_NACK_REASON,
@@ -259,6 +266,7 @@ parse(int argc, char **argv, consume_args *a)
 		{ "priority", required_argument, NULL, OPT_PRIO },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "url", required_argument, NULL, 'u' },
+		{ "token", required_argument, NULL, 950 /* --token */ },
 		{ "help", no_argument, NULL, 'h' },
 		{ "nack", no_argument, NULL, OPT_NACK },
 		{ "nack-rate", required_argument, NULL, OPT_NACK_RATE },
@@ -273,6 +281,7 @@ parse(int argc, char **argv, consume_args *a)
 		    OPT_MAX_REDELIVERIES },
 		{ "on-exhausted", required_argument, NULL, OPT_ON_EXHAUSTED },
 		{ "dead-letter-topic", required_argument, NULL, OPT_DLQ },
+		TOOL_TLS_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -347,6 +356,9 @@ parse(int argc, char **argv, consume_args *a)
 		case 'u':
 			a->url = optarg;
 			break;
+		case 950:
+			consume_token = optarg;
+			break;
 		case OPT_NACK:
 			a->nack_all = 1;
 			break;
@@ -390,12 +402,16 @@ parse(int argc, char **argv, consume_args *a)
 			return cli_usage_error("consume", "option '%s' needs a value",
 			    argv[optind - 1]);
 		default:
+			if (tool_tls_opt(&a->tls, c, optarg))
+				break;
 			return cli_usage_error("consume", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	int rv = cli_topic_operand("consume", argc, argv, optind, &a->topic);
 	if (rv != CLI_EXIT_OK)
 		return rv;
+	if ((a->tls.cert == NULL) != (a->tls.key == NULL))
+		return cli_usage_error("consume", "%s", "--tls-cert and --tls-key go together");
 	if (a->sub == NULL || a->sub[0] == '\0')
 		return cli_usage_error("consume", "%s", "missing -s SUBSCRIPTION");
 	return check(a);
@@ -639,6 +655,11 @@ run(const consume_args *a)
 		rv = sluice_opts_set_url(o, a->url);
 	if (rv == SLUICE_OK)
 		rv = sluice_opts_set_name(o, a->name ? a->name : "sluice-cli");
+	if (rv == SLUICE_OK)
+		rv = sluice_opts_set_token(o, consume_token ? consume_token
+		                                            : getenv("SLUICE_TOKEN"));
+	if (rv == SLUICE_OK)
+		rv = tool_tls_apply(&a->tls, o);
 	if (rv == SLUICE_OK)
 		rv = make_opts(a, &co);
 	if (rv != SLUICE_OK) {

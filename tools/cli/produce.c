@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../tls_opts.h"
 
 /* Messages between flushes: bounds memory for endless stdin. */
 #define CHUNK 65536
@@ -35,6 +36,7 @@ typedef struct {
 	size_t       size;   /* bytes per generated message */
 	int          has_size;
 	int          quiet;
+	tool_tls     tls;    /* --tls-* */
 } produce_args;
 
 /* One message's fate, written by its callback, read after a flush. */
@@ -64,6 +66,7 @@ help(FILE *f)
 	    "\n"
 	    "options:\n"
 	    "  -u, --url URL          broker address (default %s)\n"
+	    "      --token T          bearer token (default $SLUICE_TOKEN)\n"
 	    "  -m, --message TEXT     a message; repeat for more\n"
 	    "  -n, --count N          generate N messages\n"
 	    "  -s, --size BYTES       payload size of generated messages (%d)\n"
@@ -71,6 +74,7 @@ help(FILE *f)
 	    "  -p, --property K=V     property of every message; repeatable\n"
 	    "  -q, --quiet            print only the last offset\n"
 	    "      --name NAME        client name shown to operators\n"
+	    TOOL_TLS_HELP
 	    "  -h, --help             this text\n"
 	    "\n"
 	    "Exit status: 0 success, 1 failure, 2 usage error.\n",
@@ -90,12 +94,16 @@ push(const char ***arr, size_t *n, const char *s)
 }
 
 /* Fills a from argv; returns -1 to run, or an exit status. */
+/* --token, else $SLUICE_TOKEN (the bearer token sent in Hello). */
+static const char *produce_token;
+
 static int
 parse(int argc, char **argv, produce_args *a)
 {
-	enum { OPT_NAME = 256 };
+	enum { OPT_NAME = 256, OPT_TOKEN = 950 };
 	static const struct option longopts[] = {
 		{ "url", required_argument, NULL, 'u' },
+		{ "token", required_argument, NULL, OPT_TOKEN },
 		{ "message", required_argument, NULL, 'm' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
@@ -104,6 +112,7 @@ parse(int argc, char **argv, produce_args *a)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "help", no_argument, NULL, 'h' },
+		TOOL_TLS_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -116,6 +125,9 @@ parse(int argc, char **argv, produce_args *a)
 		switch (c) {
 		case 'u':
 			a->url = optarg;
+			break;
+		case OPT_TOKEN:
+			produce_token = optarg;
 			break;
 		case 'm':
 			if (push(&a->texts, &a->ntexts, optarg) != 0)
@@ -155,6 +167,8 @@ parse(int argc, char **argv, produce_args *a)
 			return cli_usage_error("produce", "option '%s' needs a value",
 			    argv[optind - 1]);
 		default:
+			if (tool_tls_opt(&a->tls, c, optarg))
+				break;
 			return cli_usage_error("produce", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
@@ -165,6 +179,8 @@ parse(int argc, char **argv, produce_args *a)
 		return cli_usage_error("produce", "%s", "use either -m or --count");
 	if (a->has_size && a->count == 0)
 		return cli_usage_error("produce", "%s", "--size needs --count");
+	if ((a->tls.cert == NULL) != (a->tls.key == NULL))
+		return cli_usage_error("produce", "%s", "--tls-cert and --tls-key go together");
 	return -1;
 }
 
@@ -358,6 +374,11 @@ run(const produce_args *a)
 		rv = sluice_opts_set_url(o, a->url);
 	if (rv == SLUICE_OK)
 		rv = sluice_opts_set_name(o, a->name ? a->name : "sluice-cli");
+	if (rv == SLUICE_OK)
+		rv = sluice_opts_set_token(o, produce_token ? produce_token
+		                                            : getenv("SLUICE_TOKEN"));
+	if (rv == SLUICE_OK)
+		rv = tool_tls_apply(&a->tls, o);
 	if (rv != SLUICE_OK) {
 		cli_fail("produce", rv);
 		goto out;

@@ -101,7 +101,39 @@ SLUICE_API void sluice_opts_free(sluice_opts *o);
 SLUICE_API sluice_err sluice_opts_set_url(sluice_opts *o, const char *url);
 SLUICE_API sluice_err sluice_opts_set_name(sluice_opts *o, const char *name);
 SLUICE_API sluice_err sluice_opts_set_connect_timeout(sluice_opts *o, int ms);
+/*
+ * sluice_opts_set_token sets the bearer token sent in Hello (copied; NULL
+ * or "" clears it). A broker with authentication on refuses a connection
+ * without a valid one with SLUICE_EAUTH (docs/security.md).
+ */
+SLUICE_API sluice_err sluice_opts_set_token(sluice_opts *o, const char *token);
 SLUICE_API sluice_err sluice_opts_set_request_timeout(sluice_opts *o, int ms);
+/*
+ * TLS, for tls+tcp:// URLs (docs/security.md); other URLs ignore these.
+ * Paths are copied; the files are read by sluice_client_open.
+ *
+ * sluice_opts_set_tls_ca names the PEM file of the CA that signed the
+ * broker's certificate: the broker must then present a valid certificate
+ * for the server name, else the open fails. Without a CA the connection
+ * is encrypted but the broker is not verified (a warning is logged).
+ * NULL or "" clears it.
+ *
+ * sluice_opts_set_tls_cert names our certificate and its unencrypted
+ * private key (PEM files), for a broker that requires client certificates
+ * (mutual TLS). Both or neither: NULL, NULL clears them; one alone is
+ * SLUICE_EINVAL.
+ *
+ * sluice_opts_set_tls_server_name sets the name the broker's certificate
+ * must carry (default: the URL's host). NULL or "" restores the default.
+ *
+ * A TLS failure at open (certificate not trusted, wrong name, client
+ * certificate refused) is SLUICE_ETRANSPORT, with the reason logged at
+ * warn level; an unreadable file is SLUICE_EINVAL, also logged.
+ */
+SLUICE_API sluice_err sluice_opts_set_tls_ca(sluice_opts *o, const char *ca_file);
+SLUICE_API sluice_err sluice_opts_set_tls_cert(
+    sluice_opts *o, const char *cert_file, const char *key_file);
+SLUICE_API sluice_err sluice_opts_set_tls_server_name(sluice_opts *o, const char *name);
 
 /* ---- client --------------------------------------------------------- */
 
@@ -110,7 +142,8 @@ SLUICE_API sluice_err sluice_opts_set_request_timeout(sluice_opts *o, int ms);
  * opts may be NULL for defaults. The dial is synchronous; the connect
  * timeout bounds the handshake that follows it. Errors: SLUICE_ECONNREFUSED
  * when nothing listens, SLUICE_ETIMEDOUT, SLUICE_EVERSION when the broker
- * speaks another protocol version, SLUICE_EINVAL for a malformed URL.
+ * speaks another protocol version, SLUICE_EINVAL for a malformed URL,
+ * SLUICE_ETRANSPORT when the TLS handshake of a tls+tcp:// URL fails.
  *
  * A client is one connection and does not reconnect: once it is lost,
  * everything in flight completes with SLUICE_ECLOSED and new publishes are

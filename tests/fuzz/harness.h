@@ -1,0 +1,36 @@
+/*
+ * harness.h - the broker's request path without a socket, for the fuzz
+ * target (fuzz_request.c, libFuzzer) and the regression replayer
+ * (replay.c, every build). One process holds one broker: a real engine on
+ * a temporary RocksDB directory, a raw rep0 socket that is never listened
+ * on (replies go through reply.c and sockio.c and nng drops them: their
+ * pipe does not exist), and no timers.
+ *
+ * An input is one or more request frames separated by FUZZ_SEP (an input
+ * without it is one frame: any encoded Request). Each input is one
+ * connection: a new session, already past its Hello, that goes away (as
+ * on a disconnect) after its last frame. In Fetch, Ack and Unsubscribe, a
+ * consumer_id below 16 names the session's own consumers in attach order
+ * (the harness rewrites it to the engine's id and re-encodes the frame),
+ * so an input can subscribe and then fetch and ack. Every FUZZ_RESET_EVERY
+ * inputs the broker starts afresh, so a long run's memory stays bounded.
+ */
+#ifndef SL_FUZZ_HARNESS_H
+#define SL_FUZZ_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FUZZ_SEP "#SLF#"
+#define FUZZ_SEP_LEN 5
+#define FUZZ_MAX_FRAMES 64
+/* Inputs between two fresh brokers (a new temporary directory). */
+#define FUZZ_RESET_EVERY 4096
+
+/* Opens the broker once per process; 0, or -1 with a message on stderr. */
+int  fuzz_harness_init(void);
+/* Runs one input (never fails: a crash or a sanitizer report is the bug). */
+void fuzz_harness_run(const uint8_t *data, size_t len);
+/* Closes everything and removes the temporary directory. */
+void fuzz_harness_fini(void);
+#endif
