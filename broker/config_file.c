@@ -863,5 +863,27 @@ config_file_print(const broker_config *c, FILE *out)
 	for (const config_setting *s = config_limit_settings; s->key != NULL; s++) {
 		config_setting_format(c, s, v, sizeof(v));
 		fprintf(out, "  %s: %s\n", s->key, v);
+	}	fprintf(out, "auth:\n  enabled: %s\n  metrics_token_required: %s\n",
+	    c->auth_enabled ? "true" : "false",
+	    c->metrics_token_required ? "true" : "false");
+	if (c->auth_secret_file != NULL) {
+		fprintf(out, "  secret_file: ");
+		print_string(out, c->auth_secret_file);
+		fputc('\n', out);
+	}
+	fprintf(out, "acl:%s\n", c->acl.n == 0 ? " []" : "");
+	for (size_t i = 0; i < c->acl.n; i++) {
+		const acl_entry *e = &c->acl.entries[i];
+		fprintf(out, "  - principal: ");
+		print_string(out, e->principal);
+		fputc('\n', out);
+		for (int p = 0; p < ACL_NPERMS; p++) {
+			fprintf(out, "    %s: [", acl_perm_name((acl_perm) p));
+			for (size_t j = 0; j < e->npats[p]; j++) {
+				fputs(j ? ", " : "", out);
+				print_string(out, e->pats[p][j]);
+			}
+			fprintf(out, "]\n");
+		}
 	}
 }

@@ -21,6 +21,7 @@
 typedef struct {
 	uint64_t connected_ms;  /* loop time of its pipe-add event */
 	char *principal;        /* counted under it (owned); NULL: anonymous */
+	uint32_t before_hello;  /* requests refused for want of a Hello */
 	uint32_t *topics;       /* topic ids it published to (owned) */
 	size_t ntopics, cap;
 } conn;
@@ -49,6 +50,7 @@ static const char *const names[LIMIT_COUNT] = {
 	[LIMIT_TOPICS] = "max_topics",
 	[LIMIT_IDLE] = "idle_timeout",
 	[LIMIT_HANDSHAKE] = "handshake_timeout",
+	[LIMIT_BEFORE_HELLO] = "requests_before_hello",
 };
 
 const char *
@@ -352,6 +354,18 @@ limit_topic_admit(broker *b, const char *topic, char *detail, size_t dlen)
 	    "broker has %zu topics (max_topics %u)", topic, n, max);
 	limit_count(b, LIMIT_TOPICS);
 	return SLUICE_ELIMIT;
+}
+
+int
+limit_before_hello(broker *b, session *s)
+{
+	conn *c = conn_get(b, s->pipe_id);
+	if (c == NULL || ++c->before_hello <= LIMIT_MAX_BEFORE_HELLO)
+		return 0;
+	sl_warn("pipe %u: more than %u requests without Hello; closing it",
+	    s->pipe_id, LIMIT_MAX_BEFORE_HELLO);
+	close_session(b, s, LIMIT_BEFORE_HELLO, "requests without Hello");
+	return -1;
 }
 
 typedef struct {

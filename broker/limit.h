@@ -30,6 +30,7 @@ typedef enum {
 	LIMIT_TOPICS,                /* max_topics */
 	LIMIT_IDLE,                  /* idle_timeout_ms */
 	LIMIT_HANDSHAKE,             /* handshake_timeout_ms */
+	LIMIT_BEFORE_HELLO,          /* LIMIT_MAX_BEFORE_HELLO (fixed) */
 	LIMIT_COUNT
 } limit_kind;
 
@@ -75,6 +76,14 @@ sluice_err limit_subscribe_admit(struct broker *b, tlog_topic *t,
  * broker has max_topics. */
 sluice_err limit_topic_admit(struct broker *b, const char *topic,
     char *detail, size_t dlen);
+
+/* Requests refused for want of a Hello that a connection may send; one
+ * more closes it (a client that means well sends Hello first). */
+#define LIMIT_MAX_BEFORE_HELLO 8
+
+/* s sent a request before its Hello: returns -1 (after closing the
+ * connection, logging and counting it) when that is one too many. */
+int limit_before_hello(struct broker *b, struct session *s);
 
 /* Closes connections past their handshake deadline or idle timeout
  * (called by the watchdog timer). */

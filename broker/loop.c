@@ -225,7 +225,9 @@ route(broker *b, nng_msg *m)
 	case SLUICE__REQUEST__BODY_ACK:
 	case SLUICE__REQUEST__BODY_UNSUBSCRIBE:
 	case SLUICE__REQUEST__BODY_ADMIN:
-		if (!s->hello_done) {
+		if (!s->hello_done && limit_before_hello(b, s) != 0) {
+			codec_request_free(req); /* closed: no reply */
+		} else if (!s->hello_done) {
 			reply_error(b, &to, SLUICE_ENOHELLO,
 			    "handshake required: send Hello first");
 			codec_request_free(req);
