@@ -95,6 +95,25 @@ port_open(int port)
 
 static const char *saved_extra[32];
 
+static void slurp(int fd, char *buf, size_t n);
+
+/* How many times the broker's log says it started listening (the log is
+ * appended to across restarts). */
+static int
+listening_lines(const broker_proc *bp)
+{
+	static char buf[1 << 20];
+	int fd = open(bp->log, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	slurp(fd, buf, sizeof(buf));
+	close(fd);
+	int n = 0;
+	for (const char *p = buf; (p = strstr(p, " listening on ")) != NULL; p++)
+		n++;
+	return n;
+}
+
 static int
 spawn(broker_proc *bp)
 {
@@ -124,6 +143,7 @@ spawn(broker_proc *bp)
 	for (int i = 0; saved_extra[i] != NULL && n < 46; i++)
 		argv[n++] = saved_extra[i];
 	argv[n] = NULL;
+	int before = listening_lines(bp);
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
@@ -137,8 +157,15 @@ spawn(broker_proc *bp)
 		_exit(127);
 	}
 	bp->pid = pid;
+	int open_ticks = 0;
 	for (int i = 0; i < 1000; i++) {
-		if (port_open(bp->port))
+		/* The port answering is not enough: another test's broker may
+		 * have taken it first (free_port cannot reserve it). Ours says
+		 * so in its log once it listens; with a log level that hides
+		 * that line, being still alive 300 ms later has to do (one
+		 * that lost the port exits as soon as its listen fails). */
+		if (port_open(bp->port) &&
+		    (listening_lines(bp) > before || ++open_ticks > 30))
 			return 0;
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -166,7 +193,15 @@ broker_start(broker_proc *bp, const char *data, const char *const *extra)
 	for (; extra != NULL && extra[i] != NULL && i < 31; i++)
 		saved_extra[i] = extra[i];
 	saved_extra[i] = NULL;
-	return spawn(bp);
+	/* A port taken between free_port and the broker's listen: another. */
+	for (int attempt = 0; attempt < 5; attempt++) {
+		if (spawn(bp) == 0)
+			return 0;
+		if ((bp->port = free_port()) < 0)
+			return -1;
+		snprintf(bp->url, sizeof(bp->url), "tcp://127.0.0.1:%d", bp->port);
+	}
+	return -1;
 }
 
 int
