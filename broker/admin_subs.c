@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "limit.h"
 #include "log.h"
 
 static Sluice__SubInfo *
@@ -174,6 +175,9 @@ admin_sub_create(admin_call *c)
 	uint64_t off;
 	sluice_err rv = admin_find_topic(c, &t);
 	if (rv != SLUICE_OK || (rv = resolve(c, t, c->req->position, &off)) != SLUICE_OK)
+		return rv;
+	rv = limit_subscription_admit(c->b, t, c->req->subscription, c->detail, c->dlen);
+	if (rv != SLUICE_OK)
 		return rv;
 	subs_policy_update u = { c->req->policy, c->req->dispatch_limit, c->req->breaker };
 	rv = subs_create(c->b->subs, t, c->req->subscription, c->req->type,

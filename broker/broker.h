@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "codec.h"
 #include "config.h"
+#include "connlog.h"
 #include "http.h"
 #include "inbox.h"
 #include "session.h"
@@ -67,6 +68,7 @@ typedef struct broker {
 	inbox inbox;           /* pipe events from nng threads */
 	sessions sessions;     /* pipe id -> session */
 	struct limits *limits; /* limits against abuse (limit.c) */
+	connlog connlog;       /* budget of per-connection log lines */
 
 	/* Group commit: accepted publishes wait in `pending` until the
 	 * prepare phase moves them into `committing` and one write. */

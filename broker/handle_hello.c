@@ -1,6 +1,7 @@
 /*
  * handle_hello.c - the handshake. A client states its protocol version and
- * name (and, when authentication is on, its bearer token); the broker
+ * name (and, when authentication is on, its bearer token, or nothing when
+ * its verified client certificate names it); the broker
  * answers with its own version and the limits it enforces. No other
  * request is served on a connection before a successful Hello.
  */
@@ -10,31 +11,53 @@
 #include "broker.h"
 #include "limit.h"
 #include "log.h"
+#include "tls_engine.h"
 
 /* Grace for the EAUTH reply to leave before the connection is closed. */
 #define AUTH_CLOSE_DELAY_MS 100
 
-/* Checks the Hello's token; on failure replies EAUTH, logs, counts and
- * schedules the connection's close. Returns 0 when authenticated. */
+/* The subject CN of the connection's verified client certificate (mutual
+ * TLS, tls_engine.c) into who; 0 when there is one. */
+static int
+cert_principal(const session *s, char *who)
+{
+	nng_pipe p = NNG_PIPE_INITIALIZER;
+	p.id = s->pipe_id;
+	return tls_peer_principal(p, who, AUTH_MAX_PRINCIPAL);
+}
+
+/* Checks the Hello's token or, without one, the client certificate; on
+ * failure replies EAUTH, logs, counts and schedules the connection's
+ * close. Returns 0 when authenticated. A token, when given, names the
+ * principal even over mutual TLS: a tool run with an operator's token
+ * acts as the operator wherever its certificate came from. */
 static int
 authenticate(broker *b, session *s, const reply_to *to, const Sluice__Hello *h)
 {
 	auth_state *st = &b->auth;
 	char who[AUTH_MAX_PRINCIPAL];
-	auth_result r = auth_token_verify(st->secret, st->secret_len, &st->acl,
-	    h->token, auth_now_us(), who, NULL);
+	auth_result r;
+	if ((h->token == NULL || h->token[0] == '\0') && cert_principal(s, who) == 0)
+		/* As for a token: a principal the ACL does not list is refused
+		 * here, not let in to be denied request by request. */
+		r = acl_find(&st->acl, who) != NULL ? AUTH_OK : AUTH_UNKNOWN_PRINCIPAL;
+	else
+		r = auth_token_verify(st->secret, st->secret_len, &st->acl,
+		    h->token, auth_now_us(), who, NULL);
 	if (r == AUTH_OK) {
 		snprintf(s->principal, sizeof(s->principal), "%s", who);
 		return 0;
 	}
-	char peer[128];
-	broker_peer_name(s->pipe_id, peer, sizeof(peer));
 	st->failures++;
-	sl_event(SL_LOG_WARN, "auth_failed",
-	    SL_FIELDS(SL_U64("pipe", s->pipe_id), SL_STR("peer", peer),
-	        SL_STR("client", h->client_name), SL_STR("reason", auth_result_name(r))),
-	    "pipe %u: authentication failed from %s: %s", s->pipe_id, peer,
-	    auth_result_name(r));
+	if (connlog_admit(&b->connlog, broker_now_ms(b))) {
+		char peer[128];
+		broker_peer_name(s->pipe_id, peer, sizeof(peer));
+		sl_event(SL_LOG_WARN, "auth_failed",
+		    SL_FIELDS(SL_U64("pipe", s->pipe_id), SL_STR("peer", peer),
+		        SL_STR("client", h->client_name), SL_STR("reason", auth_result_name(r))),
+		    "pipe %u: authentication failed from %s: %s", s->pipe_id, peer,
+		    auth_result_name(r));
+	}
 	reply_error(b, to, SLUICE_EAUTH, auth_result_text(r));
 	s->hello_done = 0;
 	s->principal[0] = '\0';

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "tls.h"
+#include "tls_engine.h"
 
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -241,6 +242,15 @@ http_start(broker *b)
 		goto fail;
 	if (tls_url_is_tls(url)) {
 		nng_tls_config *tls;
+		/* We start before the client socket (loop.c), whose opening
+		 * registers our engine: register it here too, after nng's init. */
+		if ((rv = tls_engine_register()) != 0) {
+			fprintf(stderr, "sluiced: TLS engine: %s\n", nng_strerror(rv));
+			nng_http_server_release(hs->server);
+			hs->server = NULL;
+			nng_url_free(u);
+			return -1;
+		}
 		if (tls_server_config(&b->cfg, &tls) != 0) {
 			nng_http_server_release(hs->server);
 			hs->server = NULL;

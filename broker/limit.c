@@ -53,6 +53,13 @@ static const char *const names[LIMIT_COUNT] = {
 	[LIMIT_BEFORE_HELLO] = "requests_before_hello",
 };
 
+/* Refusals are per connection: a flood of them shares one log budget. */
+static int
+may_log(broker *b)
+{
+	return connlog_admit(&b->connlog, broker_now_ms(b));
+}
+
 const char *
 limit_name(limit_kind k)
 {
@@ -174,8 +181,9 @@ limit_conn_open(broker *b, session *s)
 	(void) conn_get(b, s->pipe_id);
 	if (max == 0 || sessions_count(&b->sessions) <= max)
 		return 0;
-	sl_warn("pipe %u: %zu connections, over max_connections %u; closing it",
-	    s->pipe_id, sessions_count(&b->sessions), max);
+	if (may_log(b))
+		sl_warn("pipe %u: %zu connections, over max_connections %u; closing it",
+		    s->pipe_id, sessions_count(&b->sessions), max);
 	close_session(b, s, LIMIT_CONNECTIONS, "connection limit (max_connections)");
 	return -1;
 }
@@ -227,7 +235,8 @@ limit_principal_admit(broker *b, session *s, const char *principal,
 		snprintf(detail, dlen, "limit reached: principal '%.64s' already has "
 		    "%u connections (max_connections_per_principal %u)", principal,
 		    p->count, max);
-		sl_warn("pipe %u: %s", s->pipe_id, detail);
+		if (may_log(b))
+			sl_warn("pipe %u: %s", s->pipe_id, detail);
 		limit_count(b, LIMIT_CONNECTIONS_PRINCIPAL);
 		return SLUICE_ELIMIT;
 	}
@@ -307,26 +316,35 @@ add_consumers(void *arg, const char *name)
 }
 
 sluice_err
+limit_subscription_admit(broker *b, tlog_topic *t, const char *subscription,
+    char *detail, size_t dlen)
+{
+	uint32_t max_subs = b->cfg.limits.max_subscriptions_per_topic;
+	subs_stats st;
+	if (b->subs == NULL || max_subs == 0 ||
+	    subs_get_stats(b->subs, t, subscription, broker_now_ms(b), &st) != SLUICE_ENOSUB)
+		return SLUICE_OK;
+	size_t n = subs_topic_count(b->subs, t);
+	if (n < max_subs)
+		return SLUICE_OK;
+	snprintf(detail, dlen, "limit reached: topic '%s' already has %zu "
+	    "subscriptions (max_subscriptions_per_topic %u)", tlog_topic_name(t), n,
+	    max_subs);
+	limit_count(b, LIMIT_SUBSCRIPTIONS);
+	return SLUICE_ELIMIT;
+}
+
+sluice_err
 limit_subscribe_admit(broker *b, tlog_topic *t, const char *subscription,
     char *detail, size_t dlen)
 {
 	const char *topic = tlog_topic_name(t);
-	uint32_t max_subs = b->cfg.limits.max_subscriptions_per_topic;
 	uint32_t max_cons = b->cfg.limits.max_consumers_per_topic;
-	subs_stats st;
+	sluice_err rv;
 	if (b->subs == NULL)
 		return SLUICE_OK;
-	if (max_subs != 0 &&
-	    subs_get_stats(b->subs, t, subscription, broker_now_ms(b), &st) == SLUICE_ENOSUB) {
-		size_t n = subs_topic_count(b->subs, t);
-		if (n >= max_subs) {
-			snprintf(detail, dlen, "limit reached: topic '%s' already has %zu "
-			    "subscriptions (max_subscriptions_per_topic %u)", topic, n,
-			    max_subs);
-			limit_count(b, LIMIT_SUBSCRIPTIONS);
-			return SLUICE_ELIMIT;
-		}
-	}
+	if ((rv = limit_subscription_admit(b, t, subscription, detail, dlen)) != SLUICE_OK)
+		return rv;
 	if (max_cons != 0) {
 		consumer_walk w = { b, t, 0 };
 		subs_list(b->subs, t, add_consumers, &w);
@@ -362,8 +380,9 @@ limit_before_hello(broker *b, session *s)
 	conn *c = conn_get(b, s->pipe_id);
 	if (c == NULL || ++c->before_hello <= LIMIT_MAX_BEFORE_HELLO)
 		return 0;
-	sl_warn("pipe %u: more than %u requests without Hello; closing it",
-	    s->pipe_id, LIMIT_MAX_BEFORE_HELLO);
+	if (may_log(b))
+		sl_warn("pipe %u: more than %u requests without Hello; closing it",
+		    s->pipe_id, LIMIT_MAX_BEFORE_HELLO);
 	close_session(b, s, LIMIT_BEFORE_HELLO, "requests without Hello");
 	return -1;
 }
@@ -418,15 +437,17 @@ limit_check_timeouts(broker *b)
 	/* Closing only queues pipe events: the map is not changed here. */
 	for (size_t i = 0; i < w.nhs; i++) {
 		session *s = sessions_find(&b->sessions, w.hs[i]);
-		sl_warn("pipe %u: no successful Hello within %u ms "
-		        "(handshake_timeout_ms); closing it", w.hs[i],
-		    b->cfg.limits.handshake_timeout_ms);
+		if (may_log(b))
+			sl_warn("pipe %u: no successful Hello within %u ms "
+			        "(handshake_timeout_ms); closing it", w.hs[i],
+			    b->cfg.limits.handshake_timeout_ms);
 		close_session(b, s, LIMIT_HANDSHAKE, "handshake timeout");
 	}
 	for (size_t i = 0; i < w.nidle; i++) {
 		session *s = sessions_find(&b->sessions, w.idle[i]);
-		sl_info("pipe %u: no request for %u ms (idle_timeout_ms); closing it",
-		    w.idle[i], b->cfg.limits.idle_timeout_ms);
+		if (may_log(b))
+			sl_info("pipe %u: no request for %u ms (idle_timeout_ms); closing it",
+			    w.idle[i], b->cfg.limits.idle_timeout_ms);
 		close_session(b, s, LIMIT_IDLE, "idle timeout");
 	}
 	sl_free(w.hs);

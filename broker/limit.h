@@ -67,6 +67,10 @@ sluice_err limit_principal_admit(struct broker *b, struct session *s,
  * max_producers_per_topic other connections publishing to it. */
 sluice_err limit_producer_admit(struct broker *b, struct session *s,
     tlog_topic *t, char *detail, size_t dlen);
+/* A subscription named `subscription` may be created on t (admin create):
+ * refuses past max_subscriptions_per_topic; an existing one passes. */
+sluice_err limit_subscription_admit(struct broker *b, tlog_topic *t,
+    const char *subscription, char *detail, size_t dlen);
 /* A consumer wants to attach to t's subscription `subscription`: refuses
  * past max_consumers_per_topic, or when it would create a subscription
  * past max_subscriptions_per_topic. */

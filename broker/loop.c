@@ -69,14 +69,16 @@ on_inbox(void *arg, const inbox_event *ev)
 		session *s = sessions_add(&b->sessions, ev->pipe_id);
 		if (s == NULL)
 			sl_error("pipe %u: out of memory for its session", ev->pipe_id);
-		peer_name(ev->pipe_id, peer, sizeof(peer));
 		if (s != NULL)
 			(void) limit_conn_open(b, s); /* past the limit: closed, logged */
-		sl_event(SL_LOG_INFO, "client_connect",
-		    SL_FIELDS(SL_U64("pipe", ev->pipe_id), SL_STR("peer", peer),
-		        SL_U64("connections", sessions_count(&b->sessions))),
-		    "pipe %u: connected from %s (%zu connections)", ev->pipe_id, peer,
-		    sessions_count(&b->sessions));
+		if (connlog_admit(&b->connlog, broker_now_ms(b))) {
+			peer_name(ev->pipe_id, peer, sizeof(peer));
+			sl_event(SL_LOG_INFO, "client_connect",
+			    SL_FIELDS(SL_U64("pipe", ev->pipe_id), SL_STR("peer", peer),
+			        SL_U64("connections", sessions_count(&b->sessions))),
+			    "pipe %u: connected from %s (%zu connections)", ev->pipe_id,
+			    peer, sessions_count(&b->sessions));
+		}
 	} else {
 		session *s = sessions_find(&b->sessions, ev->pipe_id);
 		const char *reason = s != NULL && s->close_reason != NULL
@@ -84,11 +86,12 @@ on_inbox(void *arg, const inbox_event *ev)
 		    : b->state != BROKER_RUNNING ? "broker stopping" : "closed by peer";
 		if (s != NULL && b->subs != NULL)
 			broker_session_gone(b, s);
-		sl_event(SL_LOG_INFO, "client_disconnect",
-		    SL_FIELDS(SL_U64("pipe", ev->pipe_id),
-		        SL_STR("client", s != NULL ? s->client_name : NULL),
-		        SL_STR("reason", reason)),
-		    "pipe %u: disconnected (%s)", ev->pipe_id, reason);
+		if (connlog_admit(&b->connlog, broker_now_ms(b)))
+			sl_event(SL_LOG_INFO, "client_disconnect",
+			    SL_FIELDS(SL_U64("pipe", ev->pipe_id),
+			        SL_STR("client", s != NULL ? s->client_name : NULL),
+			        SL_STR("reason", reason)),
+			    "pipe %u: disconnected (%s)", ev->pipe_id, reason);
 		sessions_remove(&b->sessions, ev->pipe_id);
 		limit_conn_close(b, ev->pipe_id);
 	}
@@ -113,12 +116,30 @@ broker_authorize(broker *b, session *s, const reply_to *to, acl_perm p,
 	b->auth.denied++;
 	snprintf(detail, sizeof(detail), "principal '%s' lacks %s permission on "
 	    "topic '%s'", s->principal, acl_perm_name(p), topic);
-	sl_event(SL_LOG_WARN, "authz_denied",
-	    SL_FIELDS(SL_U64("pipe", s->pipe_id), SL_STR("principal", s->principal),
-	        SL_STR("permission", acl_perm_name(p)), SL_STR("topic", topic)),
-	    "pipe %u: %s", s->pipe_id, detail);
+	if (connlog_admit(&b->connlog, broker_now_ms(b)))
+		sl_event(SL_LOG_WARN, "authz_denied",
+		    SL_FIELDS(SL_U64("pipe", s->pipe_id), SL_STR("principal", s->principal),
+		        SL_STR("permission", acl_perm_name(p)), SL_STR("topic", topic)),
+		    "pipe %u: %s", s->pipe_id, detail);
 	reply_error(b, to, SLUICE_EPERM, detail);
 	return 0;
+}
+
+/* The topic an admin operation is checked against. Broker-wide ones need
+ * admin on "*" whatever topic the request names: a principal with admin
+ * on "t.*" must not mint tokens (for any principal) by naming "t.x". */
+static const char *
+admin_acl_topic(const Sluice__Admin *a)
+{
+	switch (a->op) {
+	case SLUICE__ADMIN_OP__ADMIN_BROKER_HEALTH:
+	case SLUICE__ADMIN_OP__ADMIN_BROKER_STATS:
+	case SLUICE__ADMIN_OP__ADMIN_TOPICS_LIST:
+	case SLUICE__ADMIN_OP__ADMIN_TOKEN_CREATE:
+		return "*";
+	default:
+		return a->topic != NULL && a->topic[0] != '\0' ? a->topic : "*";
+	}
 }
 
 /* The permission a request needs and the topic it names (NULL topic:
@@ -152,9 +173,7 @@ authorize_request(broker *b, session *s, const reply_to *to,
 		break;
 	case SLUICE__REQUEST__BODY_ADMIN:
 		p = ACL_ADMIN;
-		/* Broker-wide operations need admin on "*". */
-		topic = req->admin->topic != NULL && req->admin->topic[0] != '\0'
-		    ? req->admin->topic : "*";
+		topic = admin_acl_topic(req->admin);
 		break;
 	default:
 		return 1;
@@ -385,6 +404,7 @@ on_watchdog_timer(uv_timer_t *h)
 	tlog_tick_rates(b->log, broker_now_ms(b));
 	sessions_foreach(&b->sessions, check_lease, b);
 	limit_check_timeouts(b);
+	connlog_summary(&b->connlog, broker_now_ms(b));
 	if (b->held != NULL)
 		commit_retry_held(b);
 }
@@ -514,6 +534,7 @@ open_socket(broker *b)
 		return -1;
 	}
 	if ((rv = nng_rep0_open_raw(&b->sock)) != 0 ||
+	    (rv = tls_engine_register()) != 0 || /* after nng's init: it registers its own */
 	    (rv = nng_socket_set_size(b->sock, NNG_OPT_RECVMAXSZ, maxframe)) != 0 ||
 	    (rv = nng_socket_set_int(b->sock, NNG_OPT_RECVBUF, 64)) != 0 ||
 	    (rv = nng_socket_set_int(b->sock, NNG_OPT_SENDBUF, 1024)) != 0 ||
@@ -711,6 +732,7 @@ broker_run(const broker_config *cfg)
 		return 1;
 	}
 	commit_init(&b);
+	connlog_init(&b.connlog, uv_now(&b.loop));
 	/* Metrics first, so they are up once clients can connect; like the
 	 * main listener, a metrics address we cannot bind stops the broker. */
 	if (http_start(&b) != 0 || open_socket(&b) != 0) {

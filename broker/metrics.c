@@ -28,7 +28,7 @@ enum {
 	F_STORAGE_WRITABLE, F_WRITE_STOPPED, F_STALL, F_DELAYED_RATE, F_DISK,
 	F_RSS, F_H_PERSIST, F_H_DELIVER, F_H_ACK,
 	F_PUB_RATE_LIMITED, F_BREAKER_OPENS, F_LIMIT_REJECTIONS,
-	F_AUTH_FAILURES, F_AUTHZ_DENIED,
+	F_AUTH_FAILURES, F_AUTHZ_DENIED, F_LOG_LEFT_OUT,
 	F_T_PUBLISHED, F_T_PUBLISHED_BYTES, F_T_HEAD, F_T_FIRST, F_T_STORED,
 	F_T_RATE_LIMITED,
 	F_S_BACKLOG, F_S_BACKLOG_BYTES, F_S_QUEUE, F_S_UNACKED, F_S_OLDEST,
@@ -88,6 +88,8 @@ static const struct {
 	    "Hellos refused with SLUICE_EAUTH, and /metrics requests refused 401." },
 	[F_AUTHZ_DENIED] = { "sluice_authz_denied_total", "counter",
 	    "Requests refused with SLUICE_EPERM by the ACL." },
+	[F_LOG_LEFT_OUT] = { "sluice_connection_log_lines_left_out_total", "counter",
+	    "Per-connection log lines left out past the budget of 50 a second." },
 	[F_T_PUBLISHED] = { "sluice_topic_published_messages_total", "counter",
 	    "Messages published to the topic since start." },
 	[F_T_PUBLISHED_BYTES] = { "sluice_topic_published_bytes_total", "counter",
@@ -475,6 +477,7 @@ broker_wide(walk *w, uint64_t consumers)
 		    limit_rejections(b, (limit_kind) k));
 	sample_u64(&f[F_AUTH_FAILURES], F_AUTH_FAILURES, NULL, 0, b->auth.failures);
 	sample_u64(&f[F_AUTHZ_DENIED], F_AUTHZ_DENIED, NULL, 0, b->auth.denied);
+	sample_u64(&f[F_LOG_LEFT_OUT], F_LOG_LEFT_OUT, NULL, 0, b->connlog.left_out_total);
 
 	subs_latency lat = { 0 };
 	if (b->subs != NULL)

@@ -11,6 +11,7 @@
 #include <nng/supplemental/tls/tls.h>
 
 #include "config.h"
+#include "tls_engine.h" /* loop.c registers the engine with the listener */
 
 /* 1 when url asks for TLS: tls+tcp://, tls+tcp4://, tls+tcp6://, https://. */
 int tls_url_is_tls(const char *url);

@@ -9,19 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+#include "auth.h"
 #include "codec.h"
 #include "harness.h"
 
 static const char *outdir;
 static uint8_t session[65536];
-static size_t slen;
+static size_t slen, nframes;
 
 /* Appends r's encoding to the current session (after a separator). */
 static void
 add(const Sluice__Request *r)
 {
 	size_t n = codec_request_size(r);
-	if (slen > 0) {
+	if (nframes++ > 0) {
 		memcpy(session + slen, FUZZ_SEP, FUZZ_SEP_LEN);
 		slen += FUZZ_SEP_LEN;
 	}
@@ -41,20 +43,46 @@ flush(const char *name)
 		perror(path);
 		exit(1);
 	}
-	slen = 0;
+	slen = nframes = 0;
+}
+
+/* Starts a session that runs with authentication on (harness.h). */
+static void
+auth_session(void)
+{
+	memcpy(session, FUZZ_AUTH, FUZZ_AUTH_LEN);
+	slen = FUZZ_AUTH_LEN;
+}
+
+/* A token for who signed with secret, valid until 2100. */
+static char *
+token(const char *secret, const char *who)
+{
+	char *t = NULL;
+	if (auth_token_sign((const uint8_t *) secret, strlen(secret), who,
+	        INT64_C(4102444800) * 1000000, &t) != SLUICE_OK)
+		abort();
+	return t;
 }
 
 static void
-hello(void)
+hello_with(const char *tok)
 {
 	Sluice__Hello h = SLUICE__HELLO__INIT;
 	h.protocol_version = SLUICE_PROTOCOL_VERSION;
 	h.client_name = "fuzz";
+	h.token = (char *) (tok != NULL ? tok : "");
 	Sluice__Request r = SLUICE__REQUEST__INIT;
 	r.request_id = 1;
 	r.body_case = SLUICE__REQUEST__BODY_HELLO;
 	r.hello = &h;
 	add(&r);
+}
+
+static void
+hello(void)
+{
+	hello_with(NULL);
 }
 
 static void
@@ -276,5 +304,39 @@ main(int argc, char **argv)
 	admin(SLUICE__ADMIN_OP__ADMIN_TOPIC_PEEK, "t3", NULL);
 	admin(SLUICE__ADMIN_OP__ADMIN_TOPIC_DELETE, "t3", NULL);
 	flush("session-admin");
+	/* With authentication on: allowed and denied requests of a principal,
+	 * the administrator, and Hellos that fail. */
+	char *tf = token(FUZZ_SECRET, "fuzz"), *tr = token(FUZZ_SECRET, "root");
+	char *tx = token("not-the-fuzz-secret-at-all", "root");
+	auth_session();
+	hello_with(tf);
+	publish("t4", 2, 1);
+	publish("u4", 1, 0);
+	subscribe("t4", "s", SLUICE__SUB_TYPE__SUB_SHARED, SLUICE__SUB_MODE__MODE_RELIABLE, 1);
+	fetch(0, 2);
+	ack(0, 1, 0);
+	admin(SLUICE__ADMIN_OP__ADMIN_TOPIC_STATS, "t3", NULL);
+	admin(SLUICE__ADMIN_OP__ADMIN_TOPIC_STATS, "t4", NULL);
+	admin(SLUICE__ADMIN_OP__ADMIN_TOKEN_CREATE, "t3", NULL);
+	unsubscribe(0, 0);
+	flush("auth-principal");
+	auth_session();
+	hello_with(tr);
+	admin(SLUICE__ADMIN_OP__ADMIN_TOKEN_CREATE, NULL, NULL);
+	admin(SLUICE__ADMIN_OP__ADMIN_BROKER_STATS, NULL, NULL);
+	publish("t4", 1, 0);
+	flush("auth-root");
+	auth_session();
+	hello_with(tx);
+	publish("t4", 1, 0);
+	flush("auth-forged");
+	auth_session();
+	publish("t4", 1, 0);
+	hello();
+	publish("t4", 1, 0);
+	flush("auth-none");
+	sl_free(tf);
+	sl_free(tr);
+	sl_free(tx);
 	return 0;
 }

@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "admin.h"
 #include "alloc.h"
 #include "broker.h"
+#include "limit.h"
 #include <nng/protocol/reqrep0/rep.h>
 #include "log.h"
 #include "ratelimit.h"
@@ -44,6 +46,36 @@ rm_dir(void)
 	dir[0] = '\0';
 }
 
+/* The secret file and ACL of harness.h; authentication itself is turned
+ * on per input (fuzz_harness_run). */
+static int
+auth_setup(broker *b)
+{
+	char path[128], why[256] = "out of memory";
+	acl a = { 0 };
+	acl_entry *e;
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	FILE *f = fopen(path, "w");
+	if (f == NULL || fchmod(fileno(f), 0600) != 0 ||
+	    fputs(FUZZ_SECRET "\n", f) < 0 || fclose(f) != 0) {
+		perror("fuzz: secret file");
+		return -1;
+	}
+	if ((e = acl_add(&a, "fuzz")) == NULL ||
+	    acl_entry_add(e, ACL_PRODUCE, "t*") != 0 ||
+	    acl_entry_add(e, ACL_CONSUME, "t*") != 0 ||
+	    acl_entry_add(e, ACL_ADMIN, "t3") != 0 ||
+	    (e = acl_add(&a, "root")) == NULL ||
+	    acl_entry_add(e, ACL_ADMIN, "*") != 0 ||
+	    auth_init(&b->auth, 0, 0, path, &a, why, sizeof(why)) != 0) {
+		fprintf(stderr, "fuzz: auth: %s\n", why);
+		acl_free(&a);
+		return -1;
+	}
+	acl_free(&a);
+	return 0;
+}
+
 int
 fuzz_harness_init(void)
 {
@@ -55,6 +87,10 @@ fuzz_harness_init(void)
 	b->cfg.fsync = FSYNC_NEVER;
 	/* Small limits, so the fuzzer reaches the "too big" paths. */
 	b->cfg.max_message_bytes = 4096;
+	b->cfg.limits.max_topics = 64;
+	b->cfg.limits.max_producers_per_topic = 4;
+	b->cfg.limits.max_consumers_per_topic = 8;
+	b->cfg.limits.max_subscriptions_per_topic = 8;
 	const char *lvl = getenv("SLUICE_FUZZ_LOG");
 	sl_log_set_level(lvl != NULL && lvl[0] == '1' ? SL_LOG_DEBUG : SL_LOG_OFF);
 	snprintf(dir, sizeof(dir), "%s", "/tmp/sluice-fuzz-XXXXXX");
@@ -78,6 +114,9 @@ fuzz_harness_init(void)
 		fprintf(stderr, "fuzz: engine: %s\n", sluice_strerror(rv));
 		return -1;
 	}
+	if (limit_init(b) != SLUICE_OK || auth_setup(b) != 0)
+		return -1;
+	connlog_init(&b->connlog, uv_now(&b->loop));
 	commit_init(b);
 	/* Replies go out through the real reply.c and sockio.c: a raw rep0
 	 * socket with no pipe drops them. */
@@ -165,8 +204,13 @@ fuzz_harness_run(const uint8_t *data, size_t len)
 	session *s = sessions_add(&b->sessions, pid);
 	if (s == NULL)
 		return;
-	s->hello_done = 1;
+	(void) limit_conn_open(b, s);
 	const uint8_t *p = data, *end = data + len;
+	b->auth.enabled = len >= FUZZ_AUTH_LEN && memcmp(data, FUZZ_AUTH, FUZZ_AUTH_LEN) == 0;
+	if (b->auth.enabled)
+		p += FUZZ_AUTH_LEN;
+	else
+		s->hello_done = 1;
 	for (int i = 0; i < FUZZ_MAX_FRAMES; i++) {
 		const uint8_t *q = p;
 		while ((size_t) (end - q) >= FUZZ_SEP_LEN &&
@@ -187,6 +231,7 @@ fuzz_harness_run(const uint8_t *data, size_t len)
 		broker_session_gone(b, s);
 		sessions_remove(&b->sessions, pid);
 	}
+	limit_conn_close(b, pid);
 	commit_on_prepare(&b->prepare);
 }
 
@@ -212,6 +257,8 @@ fuzz_harness_fini(void)
 	producers_fini(b);
 	ratelimit_publish_fini(b);
 	sessions_fini(&b->sessions);
+	limit_fini(b);
+	auth_fini(&b->auth);
 	tlog_batch_free(b->batch);
 	tlog_close(b->log);
 	if (uv_loop_close(&b->loop) != 0)

@@ -14,6 +14,12 @@
  * (the harness rewrites it to the engine's id and re-encodes the frame),
  * so an input can subscribe and then fetch and ack. Every FUZZ_RESET_EVERY
  * inputs the broker starts afresh, so a long run's memory stays bounded.
+ *
+ * An input that starts with FUZZ_AUTH runs with authentication on: its
+ * session starts before its Hello, which must carry a token signed with
+ * FUZZ_SECRET for a principal of the harness's ACL (gen_corpus.c makes
+ * such seeds), and every request is checked against that ACL. The limits
+ * against abuse are on, and small, for every input.
  */
 #ifndef SL_FUZZ_HARNESS_H
 #define SL_FUZZ_HARNESS_H
@@ -24,6 +30,11 @@
 #define FUZZ_SEP "#SLF#"
 #define FUZZ_SEP_LEN 5
 #define FUZZ_MAX_FRAMES 64
+#define FUZZ_AUTH "#SLA#"
+#define FUZZ_AUTH_LEN 5
+/* The token secret of the harness's broker; its ACL: principal "fuzz" may
+ * produce and consume t*, and administer t3; "root" may administer *. */
+#define FUZZ_SECRET "sluice-fuzz-secret-0123456789"
 /* Inputs between two fresh brokers (a new temporary directory). */
 #define FUZZ_RESET_EVERY 4096
 

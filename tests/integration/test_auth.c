@@ -40,7 +40,9 @@ static const char acl_v1[] =
     "  - principal: bob\n"
     "    consume: [\"orders.*\"]\n"
     "  - principal: root\n"
-    "    admin: [\"*\"]\n";
+    "    admin: [\"*\"]\n"
+    "  - principal: ops\n"
+    "    admin: [\"orders.*\"]\n";
 
 static const char acl_v2[] =
     "acl:\n"
@@ -271,6 +273,52 @@ Test(auth, permissions_are_checked_per_request)
 	sl_free(tb);
 	sl_free(ta);
 	sl_free(tr);
+	cr_assert_eq(broker_stop(&bp), 0);
+}
+
+/* An admin request as the raw connection's principal: its status. */
+static uint32_t
+admin_call(raw_conn *c, Sluice__AdminOp op, const char *topic)
+{
+	Sluice__Admin a = SLUICE__ADMIN__INIT;
+	a.op = op;
+	a.topic = (char *) topic;
+	if (op == SLUICE__ADMIN_OP__ADMIN_TOKEN_CREATE) {
+		a.principal = (char *) "root";
+		a.ttl_ms = 60000;
+	}
+	Sluice__Request rq = SLUICE__REQUEST__INIT;
+	rq.request_id = 7;
+	rq.body_case = SLUICE__REQUEST__BODY_ADMIN;
+	rq.admin = &a;
+	Sluice__Reply *r = NULL;
+	cr_assert_eq(raw_call(c, &rq, &r), 0);
+	uint32_t st = r->status;
+	codec_reply_free(r);
+	return st;
+}
+
+Test(auth, admin_on_a_prefix_cannot_reach_broker_wide_operations)
+{
+	start();
+	raw_conn ops;
+	char error[256];
+	char *to = token("ops");
+	cr_assert_eq(raw_open(&ops, bp.url), 0);
+	cr_assert_eq(hello(&ops, to, error, sizeof(error)), SLUICE_OK, "%s", error);
+	/* Its own topics: yes. */
+	cr_assert_eq(admin_call(&ops, SLUICE__ADMIN_OP__ADMIN_TOPIC_CREATE, "orders.x"), SLUICE_OK);
+	cr_assert_eq(admin_call(&ops, SLUICE__ADMIN_OP__ADMIN_TOPIC_STATS, "orders.x"), SLUICE_OK);
+	cr_assert_eq(admin_call(&ops, SLUICE__ADMIN_OP__ADMIN_TOPIC_CREATE, "payments"), SLUICE_EPERM);
+	/* Broker-wide operations need admin on "*", whatever topic the request
+	 * names: minting a token for root would make ops root. */
+	cr_assert_eq(admin_call(&ops, SLUICE__ADMIN_OP__ADMIN_TOKEN_CREATE, "orders.x"), SLUICE_EPERM);
+	cr_assert_eq(admin_call(&ops, SLUICE__ADMIN_OP__ADMIN_TOKEN_CREATE, NULL), SLUICE_EPERM);
+	cr_assert_eq(admin_call(&ops, SLUICE__ADMIN_OP__ADMIN_TOPICS_LIST, "orders.x"), SLUICE_EPERM);
+	cr_assert_eq(admin_call(&ops, SLUICE__ADMIN_OP__ADMIN_BROKER_STATS, "orders.x"), SLUICE_EPERM);
+	cr_assert_eq(admin_call(&ops, SLUICE__ADMIN_OP__ADMIN_BROKER_HEALTH, "orders.x"), SLUICE_EPERM);
+	raw_close(&ops);
+	sl_free(to);
 	cr_assert_eq(broker_stop(&bp), 0);
 }
 
