@@ -562,11 +562,11 @@ Test(limits_abuse, an_oversize_frame_closes_only_its_connection)
 
 /* ---- a well-behaved producer during a flood ---- */
 
-/* The flood comes from another process (flooder.c) at the lowest
- * priority: real flooders run elsewhere, and on a 2-core machine the
- * flood's client side (its nng threads included) would otherwise take
- * the cores the broker and the good producer need. What it makes the
- * broker do still runs at the broker's priority. */
+/* The flood comes from another process (flooder.c) at idle priority:
+ * real flooders run elsewhere, and on a 2-core machine the flood's client
+ * side (its nng threads included) would otherwise take the cores the
+ * broker and the good producer need. What it makes the broker do still
+ * runs at the broker's priority. */
 typedef struct {
 	pid_t pid;
 	FILE *out;
@@ -590,6 +590,7 @@ flood_start(flood *f)
 		execl(getenv("FLOODER"), "flooder", bp.url, port, (char *) NULL);
 		_exit(127);
 	}
+	child_track(f->pid);
 	close(fds[1]);
 	f->out = fdopen(fds[0], "r");
 	cr_assert_not_null(f->out);

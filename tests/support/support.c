@@ -58,9 +58,37 @@ rm_rf(const char *path)
 	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Children started by this test (brokers, helpers): a failed assertion
+ * skips their stop, and a broker left running would load the machine
+ * under the tests that follow. */
+static pid_t children[64];
+static int nchildren;
+
+void
+child_track(pid_t pid)
+{
+	if (nchildren < (int) (sizeof(children) / sizeof(children[0])))
+		children[nchildren++] = pid;
+}
+
+/* Kills the tracked children still running. A child not yet reaped keeps
+ * its pid, so a pid waitpid calls running is still ours. */
+static void
+children_kill(void)
+{
+	for (int i = 0; i < nchildren; i++) {
+		if (waitpid(children[i], NULL, WNOHANG) == 0) {
+			kill(children[i], SIGKILL);
+			waitpid(children[i], NULL, 0);
+		}
+	}
+	nchildren = 0;
+}
+
 void
 tmpdir_leave(void)
 {
+	children_kill();
 	if (tmp_path[0] != '\0')
 		rm_rf(tmp_path);
 }
@@ -157,6 +185,7 @@ spawn(broker_proc *bp)
 		_exit(127);
 	}
 	bp->pid = pid;
+	child_track(pid);
 	int open_ticks = 0;
 	for (int i = 0; i < 1000; i++) {
 		/* The port answering is not enough: another test's broker may

@@ -28,6 +28,11 @@ typedef struct {
 	char log[600];     /* the broker's stderr goes here */
 } broker_proc;
 
+/* Kills pid at the end of the test (tmpdir_leave) if it is still
+ * running: for helpers a failed assertion would leave behind. Brokers
+ * started here are tracked already. */
+void child_track(pid_t pid);
+
 /*
  * Starts sluiced (path from $SLUICED) with --listen on a free port,
  * --data `data`, and the extra NULL-terminated flags; waits until it
