@@ -69,6 +69,8 @@ typedef struct broker {
 	sessions sessions;     /* pipe id -> session */
 	struct limits *limits; /* limits against abuse (limit.c) */
 	connlog connlog;       /* budget of per-connection log lines */
+	struct connrate *connrate; /* new connections per address (connrate.c) */
+	uint64_t connrate_logged;  /* refusals the watchdog has reported */
 
 	/* Group commit: accepted publishes wait in `pending` until the
 	 * prepare phase moves them into `committing` and one write. */

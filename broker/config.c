@@ -87,6 +87,8 @@ const config_setting config_limit_settings[] = {
 	    F(limits.max_connections) },
 	{ "max_connections_per_principal", "max-connections-per-principal", CFG_COUNT,
 	    0, 10000000, F(limits.max_connections_per_principal) },
+	{ "max_connection_rate_per_address", "max-connection-rate-per-address",
+	    CFG_COUNT, 0, 10000000, F(limits.max_connection_rate_per_address) },
 	{ "max_producers_per_topic", "max-producers-per-topic", CFG_COUNT, 0, 10000000,
 	    F(limits.max_producers_per_topic) },
 	{ "max_consumers_per_topic", "max-consumers-per-topic", CFG_COUNT, 0, 10000000,
@@ -170,6 +172,7 @@ config_defaults(broker_config *c)
 		.limits = {
 			.max_connections = 10000,
 			.max_connections_per_principal = 1000,
+			.max_connection_rate_per_address = 200,
 			.max_producers_per_topic = 1000,
 			.max_consumers_per_topic = 1000,
 			.max_subscriptions_per_topic = 1000,

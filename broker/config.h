@@ -85,6 +85,7 @@ typedef struct {
 	struct {
 		uint32_t max_connections;         /* open connections, all clients */
 		uint32_t max_connections_per_principal; /* per authenticated principal */
+		uint32_t max_connection_rate_per_address; /* new connections/s from one IP */
 		uint32_t max_producers_per_topic; /* connections publishing to one topic */
 		uint32_t max_consumers_per_topic; /* consumers attached, all its subscriptions */
 		uint32_t max_subscriptions_per_topic;

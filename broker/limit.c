@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "broker.h"
+#include "connrate.h"
 #include "log.h"
 #include "strmap.h"
 #include "u64map.h"
@@ -51,6 +52,7 @@ static const char *const names[LIMIT_COUNT] = {
 	[LIMIT_IDLE] = "idle_timeout",
 	[LIMIT_HANDSHAKE] = "handshake_timeout",
 	[LIMIT_BEFORE_HELLO] = "requests_before_hello",
+	[LIMIT_CONNECTION_RATE] = "max_connection_rate_per_address",
 };
 
 /* Refusals are per connection: a flood of them shares one log budget. */
@@ -129,6 +131,9 @@ limit_fini(broker *b)
 uint64_t
 limit_rejections(const broker *b, limit_kind k)
 {
+	/* Refused on nng's threads, before the loop hears of them. */
+	if (k == LIMIT_CONNECTION_RATE)
+		return connrate_refused(b->connrate);
 	return b->limits != NULL && k < LIMIT_COUNT ? b->limits->rejections[k] : 0;
 }
 

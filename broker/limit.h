@@ -31,6 +31,7 @@ typedef enum {
 	LIMIT_IDLE,                  /* idle_timeout_ms */
 	LIMIT_HANDSHAKE,             /* handshake_timeout_ms */
 	LIMIT_BEFORE_HELLO,          /* LIMIT_MAX_BEFORE_HELLO (fixed) */
+	LIMIT_CONNECTION_RATE,       /* max_connection_rate_per_address (connrate.c) */
 	LIMIT_COUNT
 } limit_kind;
 

@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "admin.h"
 #include "broker.h"
+#include "connrate.h"
 #include "limit.h"
 #include "ratelimit.h"
 #include "tls.h"
@@ -22,6 +23,19 @@
 
 /* Requests read per wakeup, so timers and commits are never starved. */
 #define READ_BUDGET 256
+
+/* nng thread, before the pipe joins the socket: a source over its rate
+ * of new connections is closed here, at the least cost to the broker. */
+static void
+on_pipe_add_pre(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	broker *b = arg;
+	nng_sockaddr sa;
+	(void) ev;
+	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0 &&
+	    !connrate_admit(b->connrate, &sa, (uint64_t) nng_clock()))
+		nng_pipe_close(p);
+}
 
 static void
 on_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
@@ -396,6 +410,21 @@ check_lease(session *s, void *arg)
 	nng_pipe_close(p);
 }
 
+/* Connections refused by the rate per address since the last report (they
+ * were closed on nng's threads, which do not log). */
+static void
+connrate_report(broker *b)
+{
+	uint64_t n = connrate_refused(b->connrate);
+	if (n == b->connrate_logged || !connlog_admit(&b->connlog, broker_now_ms(b)))
+		return;
+	sl_warn("refused %llu new connections over max_connection_rate_per_address "
+	        "(%u a second from one address)",
+	    (unsigned long long) (n - b->connrate_logged),
+	    b->cfg.limits.max_connection_rate_per_address);
+	b->connrate_logged = n;
+}
+
 static void
 on_watchdog_timer(uv_timer_t *h)
 {
@@ -404,6 +433,7 @@ on_watchdog_timer(uv_timer_t *h)
 	tlog_tick_rates(b->log, broker_now_ms(b));
 	sessions_foreach(&b->sessions, check_lease, b);
 	limit_check_timeouts(b);
+	connrate_report(b);
 	connlog_summary(&b->connlog, broker_now_ms(b));
 	if (b->held != NULL)
 		commit_retry_held(b);
@@ -538,6 +568,7 @@ open_socket(broker *b)
 	    (rv = nng_socket_set_size(b->sock, NNG_OPT_RECVMAXSZ, maxframe)) != 0 ||
 	    (rv = nng_socket_set_int(b->sock, NNG_OPT_RECVBUF, 64)) != 0 ||
 	    (rv = nng_socket_set_int(b->sock, NNG_OPT_SENDBUF, 1024)) != 0 ||
+	    (rv = nng_pipe_notify(b->sock, NNG_PIPE_EV_ADD_PRE, on_pipe_add_pre, b)) != 0 ||
 	    (rv = nng_pipe_notify(b->sock, NNG_PIPE_EV_ADD_POST, on_pipe_event, b)) != 0 ||
 	    (rv = nng_pipe_notify(b->sock, NNG_PIPE_EV_REM_POST, on_pipe_event, b)) != 0) {
 		fprintf(stderr, "sluiced: cannot open the nng socket: %s\n", nng_strerror(rv));
@@ -727,6 +758,7 @@ broker_run(const broker_config *cfg)
 	if ((rv = tlog_batch_alloc(b.log, &b.batch)) != SLUICE_OK ||
 	    (rv = sessions_init(&b.sessions)) != SLUICE_OK ||
 	    (rv = limit_init(&b)) != SLUICE_OK ||
+	    (b.connrate = connrate_alloc(cfg->limits.max_connection_rate_per_address)) == NULL ||
 	    inbox_init(&b.inbox, &b.loop, on_inbox, &b) != 0) {
 		fprintf(stderr, "sluiced: out of memory\n");
 		return 1;
@@ -756,6 +788,7 @@ out:
 	ratelimit_publish_fini(&b);
 	sessions_fini(&b.sessions);
 	limit_fini(&b);
+	connrate_free(b.connrate);
 	tlog_batch_free(b.batch);
 	tlog_close(b.log);
 	auth_fini(&b.auth);

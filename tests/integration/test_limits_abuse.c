@@ -254,6 +254,40 @@ Test(limits_abuse, a_connection_past_max_connections_is_closed_at_once)
 	cr_assert_eq(broker_stop(&bp), 0);
 }
 
+Test(limits_abuse, new_connections_past_the_rate_per_address_are_closed_at_once)
+{
+	start((const char *[]) { "--max-connection-rate-per-address", "5", NULL });
+	enum { N = 12 };
+	watched w[N];
+	int refused = 0, admitted = -1;
+	for (int i = 0; i < N; i++)
+		watched_open(&w[i]);
+	usleep(500000);
+	for (int i = 0; i < N; i++)
+		if (w[i].rems > 0)
+			refused++;
+		else if (admitted < 0)
+			admitted = i;
+	/* A burst of 5 (the rate), refilled at 5 a second. */
+	cr_assert_geq(refused, N - 5 - 2, "only %d of %d connections refused", refused, N);
+	cr_assert_leq(refused, N - 5, "%d of %d connections refused", refused, N);
+	wait_rejections("max_connection_rate_per_address", refused);
+	log_contains("over max_connection_rate_per_address");
+	/* The connections let in are served. */
+	cr_assert_geq(admitted, 0);
+	cr_assert_eq(raw_hello(&w[admitted].c, SLUICE_PROTOCOL_VERSION), SLUICE_OK);
+	/* A second later the address may connect again. */
+	usleep(1100000);
+	watched late;
+	watched_open(&late);
+	cr_assert_eq(raw_hello(&late.c, SLUICE_PROTOCOL_VERSION), SLUICE_OK);
+	cr_assert(!closed_within(&late, 300));
+	raw_close(&late.c);
+	for (int i = 0; i < N; i++)
+		raw_close(&w[i].c);
+	cr_assert_eq(broker_stop(&bp), 0);
+}
+
 Test(limits_abuse, a_principal_past_its_connection_limit_gets_elimit_and_a_close)
 {
 	static char cfg[700];
