@@ -116,6 +116,7 @@ start_tls_broker(broker_proc *bp, int mutual)
 		_exit(127);
 	}
 	bp->pid = pid;
+	child_track(pid);
 	for (int i = 0; i < 1000; i++) {
 		if (port_open(bp->port))
 			return;
