@@ -45,7 +45,7 @@ struct sluice_client {
 	nng_socket   sock;
 	nng_mtx     *mu;
 	nng_duration request_timeout; /* ms, per send and per reply */
-	nng_duration connect_timeout; /* ms, bounds the Hello exchange */
+	nng_duration connect_timeout; /* ms, bounds the dial and the Hello exchange */
 	char        *name;            /* sent in Hello */
 
 	/* From HelloOk, read-only after open. */
@@ -537,9 +537,69 @@ dial_error(const sluice_opts *o, const char *name, int tls, int nrv)
 }
 
 /*
+ * A dial's deadline. nng 1.5.2 bounds neither a TLS handshake nor a
+ * stalled SP negotiation by our timeout (a server that accepts TCP and
+ * never answers held sluice_client_open until that server went away), so
+ * a thread closes the dialer when the connect timeout passes: the dial
+ * blocked on the caller's thread then returns.
+ */
+typedef struct {
+	nng_dialer d;
+	nng_duration ms;
+	nng_mtx *mu;
+	nng_cv *cv;
+	int done;   /* the dial returned */
+	int fired;  /* the deadline passed first: the dialer is closed */
+} dial_guard;
+
+static void
+dial_guard_run(void *arg)
+{
+	dial_guard *g = arg;
+	nng_time until = nng_clock() + (nng_time) g->ms;
+	nng_mtx_lock(g->mu);
+	while (!g->done && nng_cv_until(g->cv, until) != NNG_ETIMEDOUT)
+		;
+	g->fired = !g->done;
+	nng_mtx_unlock(g->mu);
+	if (g->fired)
+		nng_dialer_close(g->d);
+}
+
+/* nng_dialer_start(d, 0) under the connect timeout; *timed_out says the
+ * deadline closed the dialer (whatever the dial returned). */
+static int
+dial_within(nng_dialer d, nng_duration ms, int *timed_out)
+{
+	dial_guard g = { .d = d, .ms = ms };
+	nng_thread *thr = NULL;
+	int rv;
+	*timed_out = 0;
+	if (ms <= 0 || nng_mtx_alloc(&g.mu) != 0)
+		return nng_dialer_start(d, 0);
+	if (nng_cv_alloc(&g.cv, g.mu) != 0 ||
+	    nng_thread_create(&thr, dial_guard_run, &g) != 0) {
+		if (g.cv != NULL)
+			nng_cv_free(g.cv);
+		nng_mtx_free(g.mu);
+		return nng_dialer_start(d, 0);
+	}
+	rv = nng_dialer_start(d, 0);
+	nng_mtx_lock(g.mu);
+	g.done = 1;
+	nng_cv_wake(g.cv);
+	nng_mtx_unlock(g.mu);
+	nng_thread_destroy(thr); /* joins */
+	*timed_out = g.fired;
+	nng_cv_free(g.cv);
+	nng_mtx_free(g.mu);
+	return rv;
+}
+
+/*
  * Dials o->url synchronously, so a broker that is not there (or a TLS
- * handshake that fails) is an error now, not a silent redial. nng bounds
- * the connection's negotiation (TLS handshake included) to 10 s.
+ * handshake that fails) is an error now, not a silent redial; the connect
+ * timeout bounds it (dial_guard).
  */
 static sluice_err
 dial(sluice_client *c, const sluice_opts *o)
@@ -569,8 +629,17 @@ dial(sluice_client *c, const sluice_opts *o)
 			return rv;
 		}
 	}
-	nrv = nng_dialer_start(d, 0);
-	rv = nrv != 0 ? dial_error(o, name, tls, nrv) : SLUICE_OK;
+	int timed_out;
+	nrv = dial_within(d, o->connect_timeout_ms, &timed_out);
+	if (timed_out) {
+		sl_warn("sluice: %s accepted the connection but did not finish %s "
+		        "within %d ms: is it a Sluice broker%s?", o->url,
+		    tls ? "the TLS handshake" : "the connection handshake",
+		    o->connect_timeout_ms, tls ? " speaking TLS" : "");
+		rv = SLUICE_ETIMEDOUT;
+	} else {
+		rv = nrv != 0 ? dial_error(o, name, tls, nrv) : SLUICE_OK;
+	}
 	nng_url_free(u);
 	return rv;
 }

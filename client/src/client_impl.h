@@ -19,7 +19,7 @@
 struct sluice_opts {
 	char *url;              /* owned, never NULL */
 	char *name;             /* owned, never NULL; sent in Hello */
-	int   connect_timeout_ms; /* > 0: bounds the Hello exchange */
+	int   connect_timeout_ms; /* > 0: bounds the dial and the Hello exchange */
 	int   request_timeout_ms; /* > 0: bounds each send and each reply */
 	/* TLS, used only for tls+tcp:// URLs. Owned; NULL: not set. */
 	char *tls_ca;           /* PEM CA file: verify the broker (REQUIRED) */

@@ -41,16 +41,6 @@ static int port;
 static volatile sig_atomic_t flooding = 1;
 static atomic_long ops;
 
-/* Under AddressSanitizer: the flood abandons requests in flight by design,
- * and nng 1.5.2 then leaks their messages when the socket closes. Those
- * are nng's, in a test helper: do not fail its exit over them. */
-const char *__asan_default_options(void);
-const char *
-__asan_default_options(void)
-{
-	return "detect_leaks=0";
-}
-
 static void
 on_term(int sig)
 {
@@ -186,5 +176,8 @@ main(int argc, char **argv)
 			pthread_join(th[i], NULL);
 	printf("%ld\n", (long) ops);
 	fflush(stdout);
-	return 0;
+	/* _exit: the flood abandons requests in flight by design, and nng
+	 * 1.5.2 leaks their messages when a socket closes under them; leak
+	 * checking at exit (ASan builds) would fail this helper over them. */
+	_exit(0);
 }

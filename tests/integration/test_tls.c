@@ -231,6 +231,41 @@ assert_refused(const dial *d, sluice_err want)
 	cr_assert_lt(ms, 3000, "took %ld ms", ms);
 }
 
+/* A port where the kernel completes TCP connections (the backlog) that
+ * nothing ever reads or answers: a black hole that accepts. */
+static int
+silent_listener(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 &&
+	    listen(fd, 8) == 0 && getsockname(fd, (struct sockaddr *) &sa, &len) == 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+Test(tls, a_server_that_accepts_and_never_answers_times_out_within_the_connect_timeout)
+{
+	char url[64];
+	int port, fd;
+	long ms = 0;
+	sluice_client *c = NULL;
+	make_certs();
+	fd = silent_listener(&port);
+	/* TLS: the handshake never finishes; plain: the SP negotiation. */
+	snprintf(url, sizeof(url), "tls+tcp://127.0.0.1:%d", port);
+	dial d = { url, "ca.pem", NULL, 0 };
+	cr_assert_eq(open_client(&d, &c, &ms), SLUICE_ETIMEDOUT);
+	cr_assert(ms >= 2900 && ms < 4500, "took %ld ms for a 3000 ms timeout", ms);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+	dial p = { url, NULL, NULL, 0 };
+	cr_assert_eq(open_client(&p, &c, &ms), SLUICE_ETIMEDOUT);
+	cr_assert(ms >= 2900 && ms < 4500, "took %ld ms for a 3000 ms timeout", ms);
+	close(fd);
+}
+
 Test(tls, connects_publishes_and_consumes_with_the_right_ca)
 {
 	broker_proc bp;
