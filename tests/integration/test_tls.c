@@ -90,6 +90,9 @@ port_open(int port)
  * (and client certificates signed by ca.pem required when mutual). Not
  * broker_start: that one listens on tcp:// and waits for its own port.
  */
+/* --metrics-listen for the next start_tls_broker ("" : off). */
+static char metrics_url[64];
+
 static void
 start_tls_broker(broker_proc *bp, int mutual)
 {
@@ -101,7 +104,8 @@ start_tls_broker(broker_proc *bp, int mutual)
 	const char *exe = getenv("SLUICED");
 	cr_assert_not_null(exe, "SLUICED is not set");
 	const char *argv[] = { exe, "--listen", bp->url, "--data", bp->data,
-		"--metrics-listen", "off", "--tls-cert", path("server.pem"),
+		"--metrics-listen", metrics_url[0] != '\0' ? metrics_url : "off",
+		"--tls-cert", path("server.pem"),
 		"--tls-key", path("server.key"), mutual ? "--tls-client-ca" : NULL,
 		path("ca.pem"), NULL };
 	pid_t pid = fork();
@@ -286,6 +290,51 @@ Test(tls, connects_publishes_and_consumes_with_the_right_ca)
 	rv = open_client(&byname, &c, NULL);
 	cr_assert_eq(rv, SLUICE_OK, "%s", sluice_strerror(rv));
 	cr_assert_eq(sluice_client_close(c), SLUICE_OK);
+	cr_assert_eq(broker_stop(&bp), 0);
+}
+
+/* GET path over https with the openssl CLI (with the client certificate
+ * when cert): the response's status line, or "" when the handshake
+ * failed. */
+static void
+https_get(int port, const char *pathname, int cert, char *status, size_t n)
+{
+	char cmd[2048], line[256];
+	snprintf(cmd, sizeof(cmd),
+	    "printf 'GET %s HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' | "
+	    "openssl s_client -connect 127.0.0.1:%d -servername localhost "
+	    "-CAfile %s -verify_return_error -quiet %s%s%s%s 2>/dev/null",
+	    pathname, port, path("ca.pem"), cert ? "-cert " : "",
+	    cert ? path("client.pem") : "", cert ? " -key " : "",
+	    cert ? path("client.key") : "");
+	FILE *f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	status[0] = '\0';
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (status[0] == '\0' && strncmp(line, "HTTP/", 5) == 0)
+			snprintf(status, n, "%s", line);
+	pclose(f);
+}
+
+Test(tls, metrics_over_https_require_the_client_certificate_with_mutual_tls)
+{
+	broker_proc bp;
+	char status[256];
+	make_certs();
+	int mport = free_port();
+	cr_assert_gt(mport, 0);
+	snprintf(metrics_url, sizeof(metrics_url), "https://127.0.0.1:%d", mport);
+	start_tls_broker(&bp, 1);
+	for (int i = 0; i < 300 && !port_open(mport); i++)
+		usleep(10000);
+	https_get(mport, "/health", 1, status, sizeof(status));
+	cr_assert(strncmp(status, "HTTP/1.1 200", 12) == 0, "got '%s'", status);
+	https_get(mport, "/metrics", 1, status, sizeof(status));
+	cr_assert(strncmp(status, "HTTP/1.1 200", 12) == 0, "got '%s'", status);
+	/* No certificate: no handshake, no answer. */
+	https_get(mport, "/health", 0, status, sizeof(status));
+	cr_assert_str_eq(status, "");
+	metrics_url[0] = '\0';
 	cr_assert_eq(broker_stop(&bp), 0);
 }
 
