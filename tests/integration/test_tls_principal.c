@@ -97,27 +97,12 @@ make_certs(void)
 	client_cert("nocn", "/O=acme/OU=ops");
 }
 
-static int
-port_open(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	int ok = connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
 /* sluiced on tls+tcp:// with authentication on (the ACL above) and, when
  * mutual, client certificates signed by ca.pem required. */
 static void
 start_broker(broker_proc *bp, int mutual)
 {
-	memset(bp, 0, sizeof(*bp));
-	cr_assert_gt(bp->port = free_port(), 0);
-	snprintf(bp->url, sizeof(bp->url), "tls+tcp://127.0.0.1:%d", bp->port);
-	snprintf(bp->data, sizeof(bp->data), "%s/data", dir);
-	snprintf(bp->log, sizeof(bp->log), "%s/data.log", dir);
+	char data[600];
 	FILE *f = fopen(path("secret"), "w");
 	cr_assert_not_null(f);
 	fputs(SECRET "\n", f);
@@ -126,39 +111,12 @@ start_broker(broker_proc *bp, int mutual)
 	fprintf(f, "auth:\n  enabled: true\n  secret_file: \"%s\"\n%s",
 	    path("secret"), acl_text);
 	fclose(f);
-	const char *exe = getenv("SLUICED");
-	cr_assert_not_null(exe, "SLUICED is not set");
-	const char *argv[] = { exe, "--config", path("sluiced.yaml"), "--listen",
-		bp->url, "--data", bp->data, "--metrics-listen", "off", "--tls-cert",
-		path("server.pem"), "--tls-key", path("server.key"),
-		mutual ? "--tls-client-ca" : NULL, path("ca.pem"), NULL };
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int fd = open(bp->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 2);
-			dup2(fd, 1);
-		}
-		execv(exe, (char *const *) argv);
-		_exit(127);
-	}
-	bp->pid = pid;
-	child_track(pid);
-	for (int i = 0; i < 1000; i++) {
-		if (port_open(bp->port))
-			return;
-		int st;
-		if (waitpid(pid, &st, WNOHANG) == pid) {
-			char log[4096];
-			bp->pid = 0;
-			broker_log_read(bp, log, sizeof(log));
-			cr_assert_fail("sluiced exited at start: %s", log);
-		}
-		usleep(10000);
-	}
-	broker_kill9(bp);
-	cr_assert_fail("sluiced did not start listening");
+	snprintf(data, sizeof(data), "%s/data", dir);
+	const char *extra[] = { "--config", path("sluiced.yaml"),
+		"--metrics-listen", "off", "--tls-cert", path("server.pem"),
+		"--tls-key", path("server.key"), mutual ? "--tls-client-ca" : NULL,
+		path("ca.pem"), NULL };
+	cr_assert_eq(broker_start_tls(bp, data, extra), 0, "sluiced did not start");
 }
 
 static char *

@@ -209,13 +209,14 @@ spawn(broker_proc *bp)
 	return -1;
 }
 
-int
-broker_start(broker_proc *bp, const char *data, const char *const *extra)
+static int
+start_on(broker_proc *bp, const char *scheme, const char *data,
+    const char *const *extra)
 {
 	memset(bp, 0, sizeof(*bp));
 	if ((bp->port = free_port()) < 0)
 		return -1;
-	snprintf(bp->url, sizeof(bp->url), "tcp://127.0.0.1:%d", bp->port);
+	snprintf(bp->url, sizeof(bp->url), "%s://127.0.0.1:%d", scheme, bp->port);
 	snprintf(bp->data, sizeof(bp->data), "%s", data);
 	snprintf(bp->log, sizeof(bp->log), "%s.log", data);
 	int i = 0;
@@ -228,9 +229,21 @@ broker_start(broker_proc *bp, const char *data, const char *const *extra)
 			return 0;
 		if ((bp->port = free_port()) < 0)
 			return -1;
-		snprintf(bp->url, sizeof(bp->url), "tcp://127.0.0.1:%d", bp->port);
+		snprintf(bp->url, sizeof(bp->url), "%s://127.0.0.1:%d", scheme, bp->port);
 	}
 	return -1;
+}
+
+int
+broker_start(broker_proc *bp, const char *data, const char *const *extra)
+{
+	return start_on(bp, "tcp", data, extra);
+}
+
+int
+broker_start_tls(broker_proc *bp, const char *data, const char *const *extra)
+{
+	return start_on(bp, "tls+tcp", data, extra);
 }
 
 int

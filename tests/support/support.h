@@ -39,6 +39,8 @@ void child_track(pid_t pid);
  * accepts connections. Returns 0, or -1 (with a message on stderr).
  */
 int broker_start(broker_proc *bp, const char *data, const char *const *extra);
+/* The same on tls+tcp://127.0.0.1 (extra gives --tls-cert and the rest). */
+int broker_start_tls(broker_proc *bp, const char *data, const char *const *extra);
 /* Restarts on the same port and data dir with the same flags. */
 int broker_restart(broker_proc *bp);
 /* SIGTERM and wait: returns the exit status, or -1 when killed by a signal
