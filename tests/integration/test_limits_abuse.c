@@ -379,6 +379,28 @@ Test(limits_abuse, consumers_per_topic_past_the_limit_get_elimit)
 	cr_assert_eq(broker_stop(&bp), 0);
 }
 
+/* An admin create (topic, or subscription when sub is set): the reply's
+ * status, its error text in err. */
+static uint32_t
+admin_create(raw_conn *c, Sluice__AdminOp op, const char *topic, const char *sub,
+    char *err, size_t n)
+{
+	Sluice__Admin a = SLUICE__ADMIN__INIT;
+	a.op = op;
+	a.topic = (char *) topic;
+	a.subscription = (char *) sub;
+	Sluice__Request req = SLUICE__REQUEST__INIT;
+	req.request_id = 9;
+	req.body_case = SLUICE__REQUEST__BODY_ADMIN;
+	req.admin = &a;
+	Sluice__Reply *r;
+	cr_assert_eq(raw_call(c, &req, &r), 0);
+	uint32_t st = r->status;
+	snprintf(err, n, "%s", r->error != NULL ? r->error : "");
+	codec_reply_free(r);
+	return st;
+}
+
 Test(limits_abuse, subscriptions_per_topic_past_the_limit_get_elimit)
 {
 	start((const char *[]) { "--max-subscriptions-per-topic", "2", NULL });
@@ -392,19 +414,9 @@ Test(limits_abuse, subscriptions_per_topic_past_the_limit_get_elimit)
 	/* Another consumer of an existing subscription is not a new one. */
 	cr_assert_eq(subscribe(&c, "t", "s1", err, sizeof(err)), SLUICE_OK, "%s", err);
 	/* sluice-admin subs create is held to the same limit. */
-	Sluice__Admin a = SLUICE__ADMIN__INIT;
-	a.op = SLUICE__ADMIN_OP__ADMIN_SUB_CREATE;
-	a.topic = (char *) "t";
-	a.subscription = (char *) "s4";
-	Sluice__Request req = SLUICE__REQUEST__INIT;
-	req.request_id = 9;
-	req.body_case = SLUICE__REQUEST__BODY_ADMIN;
-	req.admin = &a;
-	Sluice__Reply *r;
-	cr_assert_eq(raw_call(&c, &req, &r), 0);
-	cr_assert_eq(r->status, SLUICE_ELIMIT, "%s", r->error);
-	cr_assert(strstr(r->error, "max_subscriptions_per_topic 2") != NULL, "%s", r->error);
-	codec_reply_free(r);
+	cr_assert_eq(admin_create(&c, SLUICE__ADMIN_OP__ADMIN_SUB_CREATE, "t", "s4",
+	                 err, sizeof(err)), SLUICE_ELIMIT, "%s", err);
+	cr_assert(strstr(err, "max_subscriptions_per_topic 2") != NULL, "%s", err);
 	cr_assert_eq(rejections("max_subscriptions_per_topic"), 2);
 	raw_close(&c);
 	cr_assert_eq(broker_stop(&bp), 0);
@@ -422,18 +434,9 @@ Test(limits_abuse, topics_past_max_topics_are_refused_everywhere)
 	cr_assert(strstr(err, "max_topics 2") != NULL, "%s", err);
 	cr_assert_eq(subscribe(&c, "c", "s", err, sizeof(err)), SLUICE_ELIMIT);
 	cr_assert(strstr(err, "max_topics 2") != NULL, "%s", err);
-	Sluice__Admin a = SLUICE__ADMIN__INIT;
-	a.op = SLUICE__ADMIN_OP__ADMIN_TOPIC_CREATE;
-	a.topic = (char *) "c";
-	Sluice__Request req = SLUICE__REQUEST__INIT;
-	req.request_id = 9;
-	req.body_case = SLUICE__REQUEST__BODY_ADMIN;
-	req.admin = &a;
-	Sluice__Reply *r;
-	cr_assert_eq(raw_call(&c, &req, &r), 0);
-	cr_assert_eq(r->status, SLUICE_ELIMIT);
-	cr_assert(strstr(r->error, "max_topics 2") != NULL, "%s", r->error);
-	codec_reply_free(r);
+	cr_assert_eq(admin_create(&c, SLUICE__ADMIN_OP__ADMIN_TOPIC_CREATE, "c", NULL,
+	                 err, sizeof(err)), SLUICE_ELIMIT);
+	cr_assert(strstr(err, "max_topics 2") != NULL, "%s", err);
 	/* Existing topics are served. */
 	cr_assert_eq(publish(&c, "a", err, sizeof(err)), SLUICE_OK, "%s", err);
 	cr_assert_eq(rejections("max_topics"), 3);
