@@ -50,6 +50,8 @@ static const char usage[] =
     "  --tls-key FILE             its private key (PEM, unencrypted)\n"
     "  --tls-client-ca FILE       mutual TLS: clients must present a certificate\n"
     "                             signed by this CA (PEM)\n"
+    "  --tls-client-crl FILE      mutual TLS: refuse the client certificates\n"
+    "                             this CRL (PEM, from the CA above) revokes\n"
     "  --auth on|off              require a token in Hello (default off)\n"
     "  --auth-secret-file PATH    the HMAC key tokens are signed with\n"
     "  -h, --help                 this text\n"
@@ -518,7 +520,7 @@ enum { O_LIMITS = 700, O_CONFIG = 1000, O_PRINT };
 #define NSETTINGS(t) (sizeof(t) / sizeof((t)[0]) - 1)
 
 /* TLS flags (config_parse sets them; they have no config_setting). */
-enum { O_TLS_CERT = 1100, O_TLS_KEY, O_TLS_CLIENT_CA };
+enum { O_TLS_CERT = 1100, O_TLS_KEY, O_TLS_CLIENT_CA, O_TLS_CLIENT_CRL };
 /* Auth flags (docs/security.md); no config_setting either. */
 enum { O_AUTH = 1200, O_AUTH_SECRET };
 
@@ -540,6 +542,8 @@ build_options(struct option *o)
 	o[i++] = (struct option) { "tls-key", required_argument, NULL, O_TLS_KEY };
 	o[i++] = (struct option) { "tls-client-ca", required_argument, NULL,
 		O_TLS_CLIENT_CA };
+	o[i++] = (struct option) { "tls-client-crl", required_argument, NULL,
+		O_TLS_CLIENT_CRL };
 	o[i++] = (struct option) { "auth", required_argument, NULL, O_AUTH };
 	o[i++] = (struct option) { "auth-secret-file", required_argument, NULL, O_AUTH_SECRET };
 	o[i++] = (struct option) { "help", no_argument, NULL, 'h' };
@@ -551,7 +555,7 @@ int
 config_parse(broker_config *c, int argc, char **argv)
 {
 	struct option opts[NSETTINGS(config_settings) +
-	    NSETTINGS(config_limit_settings) + 5 + 3 /* tls */ + 2 /* auth */];
+	    NSETTINGS(config_limit_settings) + 5 + 4 /* tls */ + 2 /* auth */];
 	const char *file = NULL;
 	int print = 0, ch;
 	char why[256];
@@ -585,13 +589,15 @@ config_parse(broker_config *c, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		if (ch == O_CONFIG || ch == O_PRINT)
 			continue;
-		if (ch >= O_TLS_CERT && ch <= O_TLS_CLIENT_CA) {
+		if (ch >= O_TLS_CERT && ch <= O_TLS_CLIENT_CRL) {
+			static const char *const names[] = { "cert", "key", "client-ca",
+				"client-crl" };
 			const char **f = ch == O_TLS_CERT ? &c->tls_cert
-			    : ch == O_TLS_KEY ? &c->tls_key : &c->tls_client_ca;
+			    : ch == O_TLS_KEY ? &c->tls_key
+			    : ch == O_TLS_CLIENT_CA ? &c->tls_client_ca : &c->tls_client_crl;
 			if (*optarg == '\0') {
 				fprintf(stderr, "sluiced: --tls-%s: must not be empty\n",
-				    ch == O_TLS_CERT ? "cert" : ch == O_TLS_KEY ? "key"
-				                                                : "client-ca");
+				    names[ch - O_TLS_CERT]);
 				return -1;
 			}
 			*f = optarg;
@@ -688,6 +694,12 @@ config_check_tls(const broker_config *c)
 	if (c->tls_client_ca != NULL && c->tls_cert == NULL) {
 		fprintf(stderr, "sluiced: --tls-client-ca needs --tls-cert and "
 		                "--tls-key too\n");
+		return -1;
+	}
+	if (c->tls_client_crl != NULL && c->tls_client_ca == NULL) {
+		fprintf(stderr, "sluiced: --tls-client-crl (tls.client_crl) needs "
+		                "--tls-client-ca: without client certificates there "
+		                "is nothing to revoke\n");
 		return -1;
 	}
 	/* A certificate nobody serves is a mistake: the operator believes

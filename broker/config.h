@@ -43,13 +43,14 @@ typedef struct {
 	sl_log_format log_format;      /* --log-format text|json */
 	const char *metrics_listen;    /* --metrics-listen: http://host:port */
 	uint32_t metrics_max_consumers; /* --metrics-max-consumers */
-	/* tls: (--tls-cert, --tls-key, --tls-client-ca; config file section
+	/* tls: (--tls-cert, --tls-key, --tls-client-ca, --tls-client-crl; config file section
 	 * tls): PEM files of the certificate and key served on tls+tcp:// and
 	 * https:// listeners, and of the CA that must have signed a client's
 	 * certificate (mutual TLS). NULL: not set. Checked by config_parse. */
 	const char *tls_cert;
 	const char *tls_key;
 	const char *tls_client_ca;
+	const char *tls_client_crl; /* client certificates revoked (PEM CRL) */
 
 	/* topics: retention of auto-created topics (config file only). */
 	int64_t topic_retention_age_ms;   /* topics.defaults; 0: forever */

@@ -618,9 +618,11 @@ load_tls(loader *L, const yaml_node_t *m)
 			field = &c->tls_key;
 		else if (strcmp(k, "client_ca") == 0)
 			field = &c->tls_client_ca;
+		else if (strcmp(k, "client_crl") == 0)
+			field = &c->tls_client_crl;
 		else
 			return fail(L, node(L, p->key), "unknown key '%s' (expected "
-			    "cert, key or client_ca)", key);
+			    "cert, key, client_ca or client_crl)", key);
 		if ((val = scalar(L, v, key)) == NULL)
 			return -1;
 		if (*val == '\0')
@@ -795,11 +797,14 @@ print_publish_rate(FILE *out, const char *indent, uint64_t msgs, uint64_t bytes)
 static void
 print_tls(const broker_config *c, FILE *out)
 {
-	const char *keys[] = { "cert", "key", "client_ca" };
-	const char *vals[] = { c->tls_cert, c->tls_key, c->tls_client_ca };
-	int any = c->tls_cert != NULL || c->tls_key != NULL || c->tls_client_ca != NULL;
+	const char *keys[] = { "cert", "key", "client_ca", "client_crl" };
+	const char *vals[] = { c->tls_cert, c->tls_key, c->tls_client_ca,
+		c->tls_client_crl };
+	int any = 0;
+	for (size_t i = 0; i < 4; i++)
+		any |= vals[i] != NULL;
 	fprintf(out, "tls:%s\n", any ? "" : " {}");
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		if (vals[i] == NULL)
 			continue;
 		fprintf(out, "  %s: ", keys[i]);

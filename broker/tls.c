@@ -60,6 +60,7 @@ tls_server_config(const broker_config *c, nng_tls_config **out)
 	nng_tls_config *cfg = NULL;
 	char *cert = read_pem(c->tls_cert, "--tls-cert");
 	char *key = cert != NULL ? read_pem(c->tls_key, "--tls-key") : NULL;
+	char *ca = NULL, *crl = NULL;
 	int rv = -1, nrv;
 
 	if (cert == NULL || key == NULL)
@@ -74,7 +75,26 @@ tls_server_config(const broker_config *c, nng_tls_config **out)
 		    c->tls_cert, c->tls_key, nng_strerror(nrv));
 		goto out;
 	}
-	if (c->tls_client_ca != NULL) {
+	if (c->tls_client_ca != NULL && c->tls_client_crl != NULL) {
+		/* nng takes a CRL only beside the CA, as PEM text. */
+		if ((ca = read_pem(c->tls_client_ca, "--tls-client-ca")) == NULL ||
+		    (crl = read_pem(c->tls_client_crl, "--tls-client-crl")) == NULL)
+			goto out;
+		if (tls_crl_stale(crl) == 1) {
+			fprintf(stderr, "sluiced: --tls-client-crl %s: its next update "
+			                "date has passed: every client certificate of that "
+			                "CA would be refused; issue a fresh CRL\n",
+			    c->tls_client_crl);
+			goto out;
+		}
+		if ((nrv = nng_tls_config_ca_chain(cfg, ca, crl)) != 0) {
+			fprintf(stderr, "sluiced: --tls-client-ca %s / --tls-client-crl "
+			                "%s: not a PEM CA certificate and a PEM CRL (%s)\n",
+			    c->tls_client_ca, c->tls_client_crl, nng_strerror(nrv));
+			goto out;
+		}
+		nrv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED);
+	} else if (c->tls_client_ca != NULL) {
 		if ((nrv = nng_tls_config_ca_file(cfg, c->tls_client_ca)) != 0) {
 			fprintf(stderr, "sluiced: --tls-client-ca %s: not a readable PEM "
 			                "CA certificate (%s)\n", c->tls_client_ca,
@@ -97,6 +117,8 @@ out:
 		nng_tls_config_free(cfg);
 	sl_free(cert);
 	sl_free(key);
+	sl_free(ca);
+	sl_free(crl);
 	return rv;
 }
 

@@ -432,6 +432,20 @@ tls_engine_register(void)
 }
 
 int
+tls_crl_stale(const char *pem)
+{
+	mbedtls_x509_crl crl;
+	int rv;
+	mbedtls_x509_crl_init(&crl);
+	if (mbedtls_x509_crl_parse(&crl, (const unsigned char *) pem, strlen(pem) + 1) != 0)
+		rv = -1;
+	else
+		rv = mbedtls_x509_time_is_past(&crl.next_update) ? 1 : 0;
+	mbedtls_x509_crl_free(&crl);
+	return rv;
+}
+
+int
 tls_peer_principal(nng_pipe p, char *buf, size_t n)
 {
 	char cn[AUTH_MAX_PRINCIPAL];

@@ -32,4 +32,11 @@ int tls_engine_register(void);
  * on success. Any thread.
  */
 int tls_peer_principal(nng_pipe p, char *buf, size_t n);
+
+/*
+ * tls_crl_stale says whether a PEM CRL's next-update date has passed:
+ * mbedtls then fails every certificate of its CA, so a broker must not
+ * start with one. Returns 1 (stale), 0 (current) or -1 (not a PEM CRL).
+ */
+int tls_crl_stale(const char *pem);
 #endif

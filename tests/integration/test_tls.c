@@ -90,8 +90,10 @@ port_open(int port)
  * (and client certificates signed by ca.pem required when mutual). Not
  * broker_start: that one listens on tcp:// and waits for its own port.
  */
-/* --metrics-listen for the next start_tls_broker ("" : off). */
+/* --metrics-listen for the next start_tls_broker ("" : off), and
+ * whether it gets --tls-client-crl crl.pem. */
 static char metrics_url[64];
+static int with_crl;
 
 static void
 start_tls_broker(broker_proc *bp, int mutual)
@@ -101,7 +103,8 @@ start_tls_broker(broker_proc *bp, int mutual)
 	const char *extra[] = { "--metrics-listen",
 		metrics_url[0] != '\0' ? metrics_url : "off", "--tls-cert",
 		path("server.pem"), "--tls-key", path("server.key"),
-		mutual ? "--tls-client-ca" : NULL, path("ca.pem"), NULL };
+		mutual ? "--tls-client-ca" : NULL, path("ca.pem"),
+		with_crl ? "--tls-client-crl" : NULL, path("crl.pem"), NULL };
 	cr_assert_eq(broker_start_tls(bp, data, extra), 0, "sluiced did not start");
 }
 
@@ -109,7 +112,8 @@ typedef struct {
 	const char *url;
 	const char *ca;          /* file name in dir, or NULL */
 	const char *server_name; /* or NULL */
-	int client_cert;         /* 1: present client.pem, 2: stranger.pem */
+	int client_cert;         /* 1: present client.pem, 2: stranger.pem,
+	                          * 3: client2.pem */
 } dial;
 
 static long
@@ -133,11 +137,13 @@ open_client(const dial *d, sluice_client **out, long *ms)
 		cr_assert_eq(sluice_opts_set_tls_ca(o, path(d->ca)), SLUICE_OK);
 	if (d->server_name != NULL)
 		cr_assert_eq(sluice_opts_set_tls_server_name(o, d->server_name), SLUICE_OK);
-	if (d->client_cert)
-		cr_assert_eq(sluice_opts_set_tls_cert(o,
-		                 path(d->client_cert == 1 ? "client.pem" : "stranger.pem"),
-		                 path(d->client_cert == 1 ? "client.key" : "stranger.key")),
-		    SLUICE_OK);
+	if (d->client_cert) {
+		static const char *const names[] = { NULL, "client", "stranger", "client2" };
+		char pem[32], key[32];
+		snprintf(pem, sizeof(pem), "%s.pem", names[d->client_cert]);
+		snprintf(key, sizeof(key), "%s.key", names[d->client_cert]);
+		cr_assert_eq(sluice_opts_set_tls_cert(o, path(pem), path(key)), SLUICE_OK);
+	}
 	long t0 = now_ms();
 	sluice_err rv = sluice_client_open(out, o);
 	if (ms != NULL)
@@ -306,6 +312,68 @@ Test(tls, metrics_over_https_require_the_client_certificate_with_mutual_tls)
 	cr_assert_eq(broker_stop(&bp), 0);
 }
 
+/* ca revokes client.pem in crl.pem, and signs client2.pem (not revoked),
+ * with the openssl CLI's CA database as docs/security.md shows. */
+static void
+make_crl(void)
+{
+	sh("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+	   "-keyout client2.key -out client2.csr -subj /CN=test-client-2");
+	sh("openssl x509 -req -in client2.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+	   "-days 2 -out client2.pem");
+	sh("touch index.txt && echo 1000 > crlnumber && printf '[ca]\\ndefault_ca=d\\n"
+	   "[d]\\ndatabase=index.txt\\ncrlnumber=crlnumber\\ndefault_md=sha256\\n"
+	   "default_crl_days=2\\n' > ca.cnf");
+	sh("openssl ca -config ca.cnf -keyfile ca.key -cert ca.pem -revoke client.pem");
+	sh("openssl ca -config ca.cnf -keyfile ca.key -cert ca.pem -gencrl -out crl.pem");
+}
+
+Test(tls, a_client_certificate_the_crl_revokes_is_refused)
+{
+	broker_proc bp;
+	make_certs();
+	make_crl();
+	with_crl = 1;
+	start_tls_broker(&bp, 1);
+	with_crl = 0;
+	dial revoked = { bp.url, "ca.pem", NULL, 1 };
+	assert_refused(&revoked, SLUICE_ETRANSPORT);
+	/* Another certificate from the same CA is served. */
+	assert_still_serving(&bp, "orders", 3);
+	cr_assert_eq(broker_stop(&bp), 0);
+}
+
+Test(tls, the_broker_refuses_to_start_with_a_stale_crl)
+{
+	make_certs();
+	make_crl();
+	/* mbedtls fails every certificate against a CRL past its next
+	 * update: starting would shut every client out. */
+	sh("openssl ca -config ca.cnf -keyfile ca.key -cert ca.pem -gencrl "
+	   "-crl_lastupdate 20200101000000Z -crl_nextupdate 20200102000000Z -out old.pem");
+	char port[16], url[64], data[600], out[4096], err[4096];
+	snprintf(port, sizeof(port), "%d", free_port());
+	snprintf(url, sizeof(url), "tls+tcp://127.0.0.1:%s", port);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	const char *argv[] = { getenv("SLUICED"), "--listen", url, "--data", data,
+		"--metrics-listen", "off", "--tls-cert", path("server.pem"), "--tls-key",
+		path("server.key"), "--tls-client-ca", path("ca.pem"), "--tls-client-crl",
+		path("old.pem"), NULL };
+	int st = run_capture(argv, out, sizeof(out), err, sizeof(err));
+	cr_assert_eq(st, 1, "exit %d: %s", st, err);
+	cr_assert_not_null(strstr(err, "next update date has passed"), "%s", err);
+}
+
+Test(tls, without_the_crl_the_same_certificate_is_served)
+{
+	broker_proc bp;
+	make_certs();
+	make_crl();
+	start_tls_broker(&bp, 1);
+	assert_still_serving(&bp, "orders", 1);
+	cr_assert_eq(broker_stop(&bp), 0);
+}
+
 Test(tls, a_wrong_ca_fails_with_a_transport_error)
 {
 	broker_proc bp;
@@ -433,7 +501,7 @@ Test(tls, the_config_file_tls_section_is_read_and_printed)
 	FILE *f = fopen(path("c.yaml"), "w");
 	cr_assert_not_null(f);
 	fprintf(f, "listen: tls+tcp://127.0.0.1:6650\ntls:\n  cert: s.pem\n"
-	           "  key: s.key\n  client_ca: ca.pem\n");
+	           "  key: s.key\n  client_ca: ca.pem\n  client_crl: crl.pem\n");
 	fclose(f);
 	const char *argv[] = { getenv("SLUICED"), "--config", path("c.yaml"),
 		"--print-config", NULL };
@@ -441,7 +509,15 @@ Test(tls, the_config_file_tls_section_is_read_and_printed)
 	int st = run_capture(argv, out, sizeof(out), err, sizeof(err));
 	cr_assert_eq(st, 0, "exit %d: %s", st, err);
 	cr_assert_not_null(strstr(out, "tls:\n  cert: \"s.pem\"\n  key: \"s.key\"\n"
-	                                "  client_ca: \"ca.pem\"\n"), "%s", out);
+	                                "  client_ca: \"ca.pem\"\n  client_crl: \"crl.pem\"\n"),
+	    "%s", out);
+	/* A CRL without client certificates to check is a mistake. */
+	const char *nocrl[] = { getenv("SLUICED"), "--listen", "tls+tcp://127.0.0.1:6650",
+		"--tls-cert", "s.pem", "--tls-key", "s.key", "--tls-client-crl", "crl.pem",
+		"--print-config", NULL };
+	st = run_capture(nocrl, out, sizeof(out), err, sizeof(err));
+	cr_assert_eq(st, 2, "exit %d: %s", st, err);
+	cr_assert_not_null(strstr(err, "needs --tls-client-ca"), "%s", err);
 	/* A flag wins over the file; a lone key is refused. */
 	f = fopen(path("bad.yaml"), "w");
 	cr_assert_not_null(f);
